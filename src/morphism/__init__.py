@@ -1,0 +1,19 @@
+"""morphism: a compiler for differentiable numerical Python."""
+
+from .api import disable_jit, jit, make_ir
+from .errors import (
+    ArgumentError,
+    MorphismError,
+    MorphismTypeError,
+    UndefinedVariableError,
+    UnsupportedSyntaxError,
+    VerifyError,
+)
+from .ir.core import Func
+
+__all__ = [
+    "jit", "make_ir", "disable_jit", "Func",
+    "MorphismError", "UnsupportedSyntaxError", "MorphismTypeError", "UndefinedVariableError",
+    "ArgumentError", "VerifyError",
+]
+__version__ = "0.1.0"

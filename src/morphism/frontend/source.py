@@ -1,0 +1,129 @@
+"""Reading a Python function's source: its `ast` node, with the user's file and line numbers."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import linecache
+import textwrap
+import types
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import UnsupportedSyntaxError
+from ..ir.core import Loc
+
+
+@dataclass(frozen=True)
+class Source:
+    node: ast.FunctionDef | ast.Lambda
+    file: str
+    name: str
+
+    def loc(self, node: ast.AST) -> Loc:
+        return Loc(self.file, getattr(node, "lineno", 0), getattr(node, "col_offset", 0), self.name)
+
+
+_cache: dict[Any, Source] = {}
+
+
+def get_source(fn: types.FunctionType) -> Source:
+    code = fn.__code__
+    key = code
+    src = _cache.get(key)
+    if src is None:
+        src = _read(fn)
+        _cache[key] = src
+    return src
+
+
+def _read(fn: types.FunctionType) -> Source:
+    code = fn.__code__
+    file = code.co_filename
+    name = fn.__qualname__
+    try:
+        lines, first = inspect.getsourcelines(fn)
+    except (OSError, TypeError):
+        raise UnsupportedSyntaxError(
+            f"cannot read the source of {name!r}: morphism compiles Python source, and this function has none "
+            f"(defined in {file!r})",
+            Loc(file, code.co_firstlineno, 0, name),
+            hint="define the function in a file (or a notebook cell), not with exec() or in the interactive prompt",
+        ) from None
+    text = "".join(lines)
+    dedented = textwrap.dedent(text)
+    indent = _common_indent(text)
+    try:
+        tree = ast.parse(dedented)
+    except SyntaxError:
+        # A lambda in the middle of an expression: parse from the lambda keyword on.
+        tree = None
+    node = None
+    if tree is not None:
+        for n in ast.walk(tree):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == fn.__name__:
+                node = n
+                break
+    if fn.__name__ == "<lambda>":
+        node = _find_lambda(lines, first, code, dedented if tree is not None else None)
+        indent = 0 if node is not None and getattr(node, "_morphism_abs", False) else indent
+    if node is None:
+        raise UnsupportedSyntaxError(
+            f"cannot find the definition of {name!r} in its source", Loc(file, first, 0, name)
+        )
+    if isinstance(node, ast.AsyncFunctionDef):
+        raise UnsupportedSyntaxError("async functions are not supported", Loc(file, first, 0, name))
+    if not getattr(node, "_morphism_abs", False):
+        ast.increment_lineno(node, first - 1)
+        if indent:
+            for n in ast.walk(node):
+                if hasattr(n, "col_offset"):
+                    n.col_offset += indent
+                    if getattr(n, "end_col_offset", None) is not None:
+                        n.end_col_offset += indent
+    linecache.checkcache(file)
+    return Source(node, file, name)
+
+
+def _common_indent(text: str) -> int:
+    widths = [len(l) - len(l.lstrip()) for l in text.splitlines() if l.strip()]
+    return min(widths) if widths else 0
+
+
+def _find_lambda(lines: list[str], first: int, code: types.CodeType, dedented: str | None) -> ast.Lambda | None:
+    """The lambda whose code object is `code`, among the lambdas on its source lines."""
+    text = "".join(lines)
+    candidates: list[ast.Lambda] = []
+    # Try to parse growing prefixes of the text as expressions starting at each 'lambda'.
+    full_lines = text.splitlines(keepends=True)
+    for li, line in enumerate(full_lines):
+        start = 0
+        while True:
+            col = line.find("lambda", start)
+            if col < 0:
+                break
+            start = col + 1
+            rest = line[col:] + "".join(full_lines[li + 1 :])
+            for end in range(len(rest), 0, -1):
+                try:
+                    expr = ast.parse(rest[:end], mode="eval").body
+                except SyntaxError:
+                    continue
+                if isinstance(expr, ast.Lambda):
+                    for n in ast.walk(expr):
+                        if hasattr(n, "lineno"):
+                            if n.lineno == 1:
+                                n.col_offset += col
+                                if getattr(n, "end_col_offset", None) is not None and n.end_lineno == 1:
+                                    n.end_col_offset += col
+                            n.lineno += first - 1 + li
+                            if getattr(n, "end_lineno", None) is not None:
+                                n.end_lineno += first - 1 + li
+                    expr._morphism_abs = True  # type: ignore[attr-defined]
+                    candidates.append(expr)
+                    break
+    argnames = code.co_varnames[: code.co_argcount]
+    for c in candidates:
+        if tuple(a.arg for a in c.args.args) == tuple(argnames):
+            return c
+    return candidates[0] if candidates else None

@@ -1,0 +1,337 @@
+"""The IR: types, values, equations, blocks and functions.
+
+Everything here is an immutable dataclass. A pass builds new IR; nothing mutates IR in place.
+Control flow is structured: `cond`, `for_range`, `while_loop` and `call` are equations whose
+params hold nested `Block`s. A block may read values defined in the blocks around it (lexical
+scope, as in MLIR's `scf` regions); loop-carried values are explicit block params.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Iterator
+
+import numpy as np
+
+
+class DType(Enum):
+    bool = "bool"
+    int64 = "int64"
+    float64 = "float64"
+
+    @property
+    def short(self) -> str:
+        return _SHORT[self]
+
+    @property
+    def np(self) -> np.dtype:
+        return np.dtype(self.value)
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def __repr__(self) -> str:
+        return self.value
+
+
+_SHORT = {DType.bool: "bool", DType.int64: "i64", DType.float64: "f64"}
+_RANK = {DType.bool: 0, DType.int64: 1, DType.float64: 2}
+
+bool_, int64, float64 = DType.bool, DType.int64, DType.float64
+
+
+def dtype_of_numpy(dt: Any) -> DType | None:
+    """The IR dtype of a NumPy dtype, or None when the IR has no such dtype yet."""
+    dt = np.dtype(dt)
+    if dt == np.bool_:
+        return DType.bool
+    if dt == np.int64:
+        return DType.int64
+    if dt == np.float64:
+        return DType.float64
+    return None
+
+
+def promote(*dtypes: DType) -> DType:
+    """NumPy's promotion restricted to the IR's dtypes: bool < int64 < float64."""
+    return max(dtypes, key=lambda d: d.rank)
+
+
+@dataclass(frozen=True)
+class Scalar:
+    dtype: DType
+
+    ndim = 0
+
+    def __str__(self) -> str:
+        return self.dtype.short
+
+    def with_dtype(self, dtype: DType) -> "Scalar":
+        return Scalar(dtype)
+
+
+@dataclass(frozen=True)
+class Array:
+    dtype: DType
+    ndim: int
+
+    def __post_init__(self):
+        assert self.ndim >= 1, "a 0-d array is a Scalar"
+
+    def __str__(self) -> str:
+        return f"{self.dtype.short}[{','.join(':' * self.ndim)}]"
+
+    def with_dtype(self, dtype: DType) -> "Array":
+        return Array(dtype, self.ndim)
+
+
+Type = Scalar | Array
+
+
+def make_type(dtype: DType, ndim: int) -> Type:
+    return Scalar(dtype) if ndim == 0 else Array(dtype, ndim)
+
+
+def type_of_value(value: Any) -> Type | None:
+    """The IR type of a run-time value, or None when the IR cannot hold it."""
+    if isinstance(value, (bool, np.bool_)):
+        return Scalar(DType.bool)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, np.timedelta64):
+        return Scalar(DType.int64) if isinstance(value, (int, np.int64)) else None
+    if isinstance(value, (float, np.float64)):
+        return Scalar(DType.float64)
+    if isinstance(value, np.ndarray):
+        dt = dtype_of_numpy(value.dtype)
+        if dt is None:
+            return None
+        return make_type(dt, value.ndim)
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Source locations
+
+
+@dataclass(frozen=True)
+class Loc:
+    file: str
+    line: int
+    col: int
+    func: str = ""
+
+    def __str__(self) -> str:
+        name = self.file.rsplit("/", 1)[-1]
+        return f"{name}:{self.line}"
+
+    def long(self) -> str:
+        return f'File "{self.file}", line {self.line}, col {self.col + 1}' + (
+            f", in {self.func}" if self.func else ""
+        )
+
+    def source_line(self) -> str | None:
+        import linecache
+
+        text = linecache.getline(self.file, self.line)
+        return text.rstrip("\n") if text else None
+
+
+NO_LOC = Loc("<morphism>", 0, 0)
+
+
+# --------------------------------------------------------------------------------------------
+# Values
+
+_ids = itertools.count()
+
+
+@dataclass(frozen=True, eq=False)
+class Var:
+    """An SSA value. Identity is the object itself; `hint` is the Python name it came from."""
+
+    type: Type
+    hint: str = ""
+    id: int = field(default_factory=lambda: next(_ids))
+
+    def __hash__(self) -> int:
+        return self.id
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __repr__(self) -> str:
+        return f"Var({self.hint or '_'}#{self.id}:{self.type})"
+
+
+@dataclass(frozen=True)
+class Lit:
+    """A constant. Scalars hold a Python bool/int/float; arrays a read-only NumPy array."""
+
+    value: Any
+    type: Type
+
+    def __hash__(self) -> int:
+        if isinstance(self.type, Array):
+            return hash((id(self.value), self.type))
+        return hash((type(self.value), self.value, self.type))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Lit) or other.type != self.type:
+            return False
+        if isinstance(self.type, Array):
+            return self.value is other.value
+        return type(self.value) is type(other.value) and (
+            self.value == other.value or (self.value != self.value and other.value != other.value)
+        )
+
+    def __repr__(self) -> str:
+        return f"Lit({self.value!r}:{self.type})"
+
+
+Atom = Var | Lit
+
+
+def lit(value: Any, dtype: DType | None = None) -> Lit:
+    """A scalar or array literal of the given (or inferred) dtype."""
+    if isinstance(value, np.ndarray):
+        arr = np.array(value, dtype=dtype.np if dtype else None)
+        t = type_of_value(arr)
+        if t is None:
+            raise TypeError(f"arrays of dtype {arr.dtype} are not supported")
+        if isinstance(t, Scalar):
+            return lit(arr.item(), t.dtype)
+        arr.setflags(write=False)
+        return Lit(arr, t)
+    if dtype is None:
+        t = type_of_value(value)
+        if t is None:
+            raise TypeError(f"cannot make a literal of {value!r}")
+        dtype = t.dtype
+    py = {DType.bool: bool, DType.int64: int, DType.float64: float}[dtype](value)
+    return Lit(py, Scalar(dtype))
+
+
+# --------------------------------------------------------------------------------------------
+# Equations, blocks, functions
+
+
+class Params(dict):
+    """A primitive's static parameters: a hashable, read-only mapping with attribute access."""
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted((k, _hashable(v)) for k, v in self.items())))
+
+    def _readonly(self, *a, **k):
+        raise TypeError("Params are immutable; use .replace(...)")
+
+    __setitem__ = __delitem__ = update = pop = popitem = setdefault = clear = _readonly  # type: ignore
+
+    def replace(self, **kw: Any) -> "Params":
+        return Params({**self, **kw})
+
+
+def _hashable(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(sorted((k, _hashable(x)) for k, x in v.items()))
+    if isinstance(v, np.ndarray):
+        return id(v)
+    return v
+
+
+@dataclass(frozen=True, eq=False)
+class Eqn:
+    prim: "Primitive"  # noqa: F821  (primitives.registry.Primitive)
+    inputs: tuple[Atom, ...]
+    params: Params
+    outputs: tuple[Var, ...]
+    loc: Loc = NO_LOC
+
+    def blocks(self) -> Iterator["Block"]:
+        for v in self.params.values():
+            if isinstance(v, Block):
+                yield v
+            elif isinstance(v, tuple) and v and all(isinstance(b, Block) for b in v):
+                yield from v
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    params: tuple[Var, ...]
+    eqns: tuple[Eqn, ...]
+    results: tuple[Atom, ...]
+
+    @property
+    def result_types(self) -> tuple[Type, ...]:
+        return tuple(r.type for r in self.results)
+
+
+@dataclass(frozen=True, eq=False)
+class Func:
+    name: str
+    body: Block
+    # Pytree structure of the user-facing arguments and results, kept for the API layer.
+    in_tree: Any = None
+    out_tree: Any = None
+    loc: Loc = NO_LOC
+
+    @property
+    def params(self) -> tuple[Var, ...]:
+        return self.body.params
+
+    @property
+    def results(self) -> tuple[Atom, ...]:
+        return self.body.results
+
+    def __str__(self) -> str:
+        from .printer import print_funcs
+
+        return print_funcs(self)
+
+
+def free_vars(block: Block) -> list[Var]:
+    """Vars read by `block` (or blocks nested in it) but defined outside it, in first-use order."""
+    defined: set[Var] = set()
+    seen: dict[Var, None] = {}
+
+    def walk(b: Block) -> None:
+        defined.update(b.params)
+        for e in b.eqns:
+            for a in e.inputs:
+                if isinstance(a, Var) and a not in defined:
+                    seen.setdefault(a)
+            for sub in e.blocks():
+                walk(sub)
+            defined.update(e.outputs)
+        for r in b.results:
+            if isinstance(r, Var) and r not in defined:
+                seen.setdefault(r)
+
+    walk(block)
+    return [v for v in seen if v not in defined]
+
+
+@dataclass(eq=False)
+class FuncRef:
+    """The callee of a `call` equation. Mutable on purpose, and only here: a recursive function's
+    body refers to itself, so the body is attached after the signature is known."""
+
+    name: str
+    in_types: tuple[Type, ...]
+    out_types: tuple[Type, ...]
+    func: Func | None = None
+
+    def __repr__(self) -> str:
+        return f"@{self.name}"
+
+    def __hash__(self) -> int:
+        return id(self)

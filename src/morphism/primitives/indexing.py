@@ -1,0 +1,188 @@
+"""Indexing: getitem, setitem (functional; the backend writes in place when the old value is
+dead), dim (one axis of the shape), and the growable lists that `append` builds.
+
+An index is described statically by `spec`, one entry per index item:
+  "i" integer scalar, "n" None/np.newaxis, "e" Ellipsis, "a" integer array, "m" boolean mask,
+  "sXYZ" a slice, X/Y/Z = 1 when start/stop/step is given (each then is one operand).
+The dynamic parts are operands after the array (and after the value, for setitem).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir.core import Array, DType, Scalar, Type, make_type
+from .registry import TypeRuleError, primitive
+
+
+def spec_operand_count(spec: tuple[str, ...]) -> int:
+    n = 0
+    for s in spec:
+        if s in ("i", "a", "m"):
+            n += 1
+        elif s[0] == "s":
+            n += s.count("1")
+    return n
+
+
+def index_result_ndim(x: Type, spec: tuple[str, ...], idx_types: list[Type]) -> int:
+    if len(idx_types) != spec_operand_count(spec):
+        raise TypeRuleError("index operands do not match the index spec")
+    consumed, kept, adv_ndim, has_adv, k = 0, 0, 0, False, 0
+    for s in spec:
+        if s == "i":
+            t = idx_types[k]
+            k += 1
+            if not isinstance(t, Scalar) or t.dtype == DType.float64:
+                raise TypeRuleError(f"an index must be an integer, found {t} (only integers, slices, "
+                                    f"None, Ellipsis, and integer or boolean arrays are valid indices)")
+            consumed += 1
+        elif s == "a":
+            t = idx_types[k]
+            k += 1
+            if t.dtype == DType.float64:
+                raise TypeRuleError(f"an index array must hold integers or booleans, found {t}")
+            consumed += 1
+            adv_ndim = max(adv_ndim, t.ndim)
+            has_adv = True
+        elif s == "m":
+            t = idx_types[k]
+            k += 1
+            consumed += max(t.ndim, 1)
+            adv_ndim = max(adv_ndim, 1)
+            has_adv = True
+        elif s == "n":
+            kept += 1
+        elif s == "e":
+            pass
+        else:
+            for flag in s[1:]:
+                if flag == "1":
+                    t = idx_types[k]
+                    k += 1
+                    if not isinstance(t, Scalar) or t.dtype == DType.float64:
+                        raise TypeRuleError(f"slice bounds must be integers, found {t}")
+            consumed += 1
+            kept += 1
+    if consumed > x.ndim:
+        raise TypeRuleError(f"too many indices: the array has {x.ndim} dimension(s), {consumed} were indexed")
+    return x.ndim - consumed + kept + (adv_ndim if has_adv else 0)
+
+
+def build_index(spec: tuple[str, ...], ops: tuple) -> tuple:
+    it = iter(ops)
+    out = []
+    for s in spec:
+        if s in ("i", "a", "m"):
+            out.append(next(it))
+        elif s == "n":
+            out.append(None)
+        elif s == "e":
+            out.append(Ellipsis)
+        else:
+            start = next(it) if s[1] == "1" else None
+            stop = next(it) if s[2] == "1" else None
+            step = next(it) if s[3] == "1" else None
+            out.append(slice(start, stop, step))
+    return tuple(out)
+
+
+def _getitem_rule(ts, spec, **_):
+    x, *idx = ts
+    if spec.count("e") > 1:
+        raise TypeRuleError("an index can only have a single ellipsis")
+    return [make_type(x.dtype, index_result_ndim(x, spec, idx))]
+
+
+def _getitem_impl(x, *ops, spec):
+    r = np.asarray(x)[build_index(spec, ops)]
+    return r.copy() if isinstance(r, np.ndarray) and r.base is not None else r
+
+
+getitem = primitive("getitem", _getitem_rule, impl=_getitem_impl)
+
+
+def _setitem_rule(ts, spec, **_):
+    x, v, *idx = ts
+    if not isinstance(x, Array):
+        raise TypeRuleError(f"cannot assign into a scalar of type {x}")
+    target = index_result_ndim(x, spec, idx)
+    if v.ndim > target:
+        raise TypeRuleError(f"cannot assign a value of {v.ndim} dimension(s) into {target} dimension(s)")
+    if x.dtype == DType.bool and v.dtype != DType.bool or x.dtype == DType.int64 and v.dtype == DType.float64:
+        # NumPy would silently truncate; morphism does too, but only for explicit scalars.
+        pass
+    return [x]
+
+
+def _setitem_impl(x, v, *ops, spec):
+    # Functional semantics: a new array. The native backend writes in place when `x` is dead.
+    out = np.array(x, copy=True)
+    out[build_index(spec, ops)] = v
+    return out
+
+
+setitem = primitive("setitem", _setitem_rule, impl=_setitem_impl)
+
+
+def _dim_rule(ts, axis, **_):
+    (x,) = ts
+    if not -x.ndim <= axis < x.ndim:
+        raise TypeRuleError(f"axis {axis} is out of bounds for a value of {x.ndim} dimension(s)")
+    return [Scalar(DType.int64)]
+
+
+dim = primitive("dim", _dim_rule, impl=lambda x, axis: np.shape(x)[axis])
+
+
+def _size_rule(ts, **_):
+    return [Scalar(DType.int64)]
+
+
+size = primitive("size", _size_rule, impl=lambda x: np.size(x))
+
+
+# ---- growable lists (lists built by append) -------------------------------------------------
+
+
+def _append_rule(ts, **_):
+    buf, n, v = ts
+    if not isinstance(buf, Array) or buf.ndim != v.ndim + 1:
+        raise TypeRuleError(f"cannot append a value of type {v} to a list of {buf}")
+    if n != Scalar(DType.int64):
+        raise TypeRuleError("list length must be i64")
+    return [Array(buf.dtype if buf.dtype.rank >= v.dtype.rank else v.dtype, buf.ndim), Scalar(DType.int64)]
+
+
+def _append_impl(buf, n, v):
+    # Appending never changes entries [0, n), so earlier versions of the list stay valid
+    # even though the buffer is written in place.
+    v = np.asarray(v)
+    n = int(n)
+    if n >= buf.shape[0] or buf.shape[1:] != v.shape:
+        if n and buf.shape[1:] != v.shape:
+            raise ValueError(f"list elements have different shapes: {buf.shape[1:]} and {v.shape}")
+        grown = np.empty((max(8, 2 * buf.shape[0]),) + v.shape, dtype=buf.dtype)
+        grown[:n] = buf[:n]
+        buf = grown
+    buf[n] = v
+    return buf, n + 1
+
+
+list_append = primitive("list_append", _append_rule, impl=_append_impl, multiple_results=True)
+
+
+def _list_new_rule(ts, dtype, ndim, **_):
+    return [Array(dtype, ndim + 1)]
+
+
+# An empty list buffer for elements of the given dtype and ndim.
+list_new = primitive("list_new", _list_new_rule, impl=lambda dtype, ndim: np.empty((0,) * (ndim + 1), dtype=dtype.np))
+
+
+def _list_view_rule(ts, **_):
+    buf, n = ts
+    return [buf]
+
+
+list_view = primitive("list_view", _list_view_rule, impl=lambda buf, n: np.array(buf[: int(n)]))
