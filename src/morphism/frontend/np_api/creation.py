@@ -1,0 +1,3 @@
+"""NumPy creation API mapped onto primitives."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""NumPy linalg API mapped onto primitives."""
+
+from __future__ import annotations

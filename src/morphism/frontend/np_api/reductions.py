@@ -1,0 +1,3 @@
+"""NumPy reductions API mapped onto primitives."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""creation primitives."""
+
+from __future__ import annotations

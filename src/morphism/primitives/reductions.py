@@ -1,0 +1,3 @@
+"""reductions primitives."""
+
+from __future__ import annotations
