@@ -29,7 +29,8 @@ class MorphismError(Exception):
                 stripped = src.lstrip()
                 indent = len(src) - len(stripped)
                 parts.append(f"    {stripped}")
-                parts.append("    " + " " * max(loc.col - indent, 0) + "^")
+                width = max(getattr(loc, "end_col", 0) - loc.col, 1)
+                parts.append("    " + " " * max(loc.col - indent, 0) + "^" * width)
         if self.ir:
             parts.append("  in the IR:\n" + "\n".join("    " + l for l in self.ir.splitlines()))
         if self.hint:

@@ -599,6 +599,7 @@ class Frame:
             # Both branches raise: the code after the if is unreachable.
             return
         for k, v in zip(changed, joined):
+            _name_vars(v, k)
             self.env[k] = v
 
     def if_exiting(self, s: ast.If, rest: list[ast.stmt], ctx: Any) -> Any:
@@ -1546,7 +1547,7 @@ class Frame:
             return fn.__morphism_custom__(self, args, kwargs, node)
         if getattr(fn, "__morphism_wrapped__", None) is not None:
             return self.call(fn.__morphism_wrapped__, args, kwargs, node)
-        if isinstance(fn, types.FunctionType):
+        if isinstance(fn, types.FunctionType) and _is_user_code(fn):
             return self.call_user(fn, args, kwargs, node)
         if isinstance(fn, type) and (issubclass(fn, tuple) and hasattr(fn, "_fields") or dataclasses.is_dataclass(fn)):
             try:
@@ -1696,10 +1697,9 @@ def _rename(outs: Any, *sources: list[Atom]) -> None:
     for k, o in enumerate(outs):
         if o.hint:
             continue
-        for src in sources:
-            if k < len(src) and isinstance(src[k], Var) and src[k].hint:
-                object.__setattr__(o, "hint", src[k].hint)
-                break
+        hints = {src[k].hint for src in sources if k < len(src) and isinstance(src[k], Var) and src[k].hint}
+        if len(hints) == 1:
+            object.__setattr__(o, "hint", hints.pop())
 
 
 def _name_vars(v: Any, name: str) -> None:
@@ -1782,6 +1782,31 @@ def _signature_of_ast(lf: LocalFunction) -> inspect.Signature:
     if a.kwarg:
         params.append(P(a.kwarg.arg, P.VAR_KEYWORD))
     return inspect.Signature(params)
+
+
+_LIBRARY_DIRS: tuple[str, ...] | None = None
+
+
+def _is_user_code(fn: types.FunctionType) -> bool:
+    """User functions are compiled (inlined); functions of the standard library and installed
+    packages are not: a call to one is an unsupported library call, reported at the call site."""
+    global _LIBRARY_DIRS
+    if _LIBRARY_DIRS is None:
+        import os
+        import sys
+        import sysconfig
+
+        paths = sysconfig.get_paths()
+        dirs = {paths.get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+        dirs |= {os.path.dirname(os.__file__)}
+        _LIBRARY_DIRS = tuple(os.path.realpath(d) + os.sep for d in dirs if d)
+    mod = getattr(fn, "__module__", "") or ""
+    if mod.split(".")[0] in ("numpy", "scipy", "morphism", "numba"):
+        return False
+    import os
+
+    file = os.path.realpath(fn.__code__.co_filename)
+    return not file.startswith(_LIBRARY_DIRS)
 
 
 def _qualname(fn: Any) -> str:

@@ -21,7 +21,9 @@ class Source:
     name: str
 
     def loc(self, node: ast.AST) -> Loc:
-        return Loc(self.file, getattr(node, "lineno", 0), getattr(node, "col_offset", 0), self.name)
+        line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+        end = getattr(node, "end_col_offset", 0) if getattr(node, "end_lineno", None) == line else 0
+        return Loc(self.file, line, col, self.name, end or 0)
 
 
 _cache: dict[Any, Source] = {}

@@ -121,6 +121,7 @@ class Loc:
     line: int
     col: int
     func: str = ""
+    end_col: int = 0  # where the construct ends on its first line (0: unknown)
 
     def __str__(self) -> str:
         name = self.file.rsplit("/", 1)[-1]
