@@ -1574,7 +1574,8 @@ class Frame:
         bound.apply_defaults()
         src = get_source(fn)
         closure = _closure_of(fn)
-        return self.inline(fn.__code__, src, fn.__globals__, closure, bound.arguments, None, fn, node)
+        arguments = {k: self.convert_py(v, k) for k, v in bound.arguments.items()}
+        return self.inline(fn.__code__, src, fn.__globals__, closure, arguments, None, fn, node)
 
     def call_local(self, lf: LocalFunction, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> Any:
         sig = _signature_of_ast(lf)

@@ -1,0 +1,192 @@
+"""Frontend semantics that the program corpus does not pin down on its own."""
+
+import math
+
+import numpy as np
+import pytest
+
+import morphism as mo
+from morphism.ir.verify import verify
+
+SCALE = 2.0
+
+
+def scaled(x):
+    return x * SCALE
+
+
+def test_specialises_on_dtype_and_ndim_not_shape():
+    def f(x):
+        return x.sum() if False else x * 2.0
+
+    j = mo.jit(f)
+    j(np.ones(3))
+    j(np.ones(7))
+    assert len(j.cache) == 1
+    j(np.ones((2, 2)))
+    j(np.ones(3, dtype=np.int64))
+    j(1.5)
+    assert len(j.cache) == 4
+
+
+def test_globals_are_constants_and_their_identity_is_in_the_cache_key():
+    global SCALE
+    j = mo.jit(scaled)
+    assert j(3.0) == 6.0
+    old = SCALE
+    try:
+        SCALE = 5.0
+        assert j(3.0) == 15.0
+    finally:
+        SCALE = old
+
+
+def test_closure_rebinding_recompiles():
+    k = 1.0
+
+    def f(x):
+        return x + k
+
+    j = mo.jit(f)
+    assert j(1.0) == 2.0
+    k = 10.0  # noqa: F841  (read through the closure cell)
+    assert j(1.0) == 11.0
+
+
+def test_int_carry_widens_to_float():
+    def f(n):
+        s = 0
+        for i in range(n):
+            s = s + 0.5
+        return s
+
+    ir = mo.make_ir(f)(3)
+    verify(ir)
+    assert "f64" in str(ir).splitlines()[0]
+    assert mo.jit(f)(3) == 1.5
+
+
+def test_alias_sees_writes():
+    def f(n):
+        a = np.zeros(n)
+        b = a
+        b[1] = 5.0
+        for i in range(n):
+            b[i] += 1.0
+        return a
+
+    np.testing.assert_array_equal(mo.jit(f)(3), f(3))
+
+
+def test_view_write_back_through_nested_subscript():
+    def f(n):
+        a = np.zeros((n, n))
+        a[1][2] = 3.0
+        return a
+
+    np.testing.assert_array_equal(mo.jit(f)(3), f(3))
+
+
+def test_loop_variable_after_break_and_local_after_loop():
+    def f(x):
+        for i in range(len(x)):
+            last = x[i]
+            if x[i] < 0:
+                break
+        return i, last
+
+    x = np.array([1.0, 2.0, -3.0, 4.0])
+    assert mo.jit(f)(x) == f(x)
+
+
+def test_static_argnums_by_value():
+    def f(x, n):
+        y = x
+        for i in range(n):
+            y = y * x
+        return y
+
+    j = mo.jit(f, static_argnums=1)
+    assert j(2.0, 3) == 16.0
+    assert j(2.0, 4) == 32.0
+    assert len(j.cache) == 2
+
+
+def test_keyword_and_default_arguments():
+    def g(x, scale=2.0, *, shift=0.0):
+        return x * scale + shift
+
+    def f(x):
+        return g(x) + g(x, 3.0) + g(x, shift=1.0) + g(scale=1.0, x=x)
+
+    assert mo.jit(f)(1.0) == f(1.0)
+
+
+def test_math_and_numpy_by_identity():
+    from numpy import sin as npsin
+
+    import numpy as xp
+
+    def f(x):
+        return math.sin(x) + npsin(x) + xp.sin(x)
+
+    ir = str(mo.make_ir(f)(0.3))
+    assert ir.count(" sin ") == 3
+    assert mo.jit(f)(0.3) == pytest.approx(f(0.3))
+
+
+def test_python_semantics_of_builtins():
+    def f(a, b):
+        return max(a, b), min(a, b), abs(a), int(a), round(b), math.floor(a)
+
+    for a, b in [(1.5, 2.5), (-1.5, 3.5), (2.0, 2.0)]:
+        got = mo.jit(f)(a, b)
+        assert tuple(got) == f(a, b)
+        assert all(type(g).__name__.startswith(("int", "float")) for g in got)
+
+
+def test_printed_ir_keeps_names_types_and_locations():
+    def f(x, n):
+        acc = 0.0
+        for i in range(n):
+            acc = acc + math.sin(x)
+        return acc
+
+    text = str(mo.make_ir(f)(1.0, 3))
+    lines = text.splitlines()
+    assert lines[0] == "func f(x:f64, n:i64) -> f64"
+    assert "acc:f64 = for_range i:i64 in 0..n carry (acc_1:f64 = 0.0)" in lines[1]
+    assert "test_lower.py:" in lines[1]
+    assert lines[-1] == "  return acc"
+
+
+def test_short_circuit_guards_out_of_bounds():
+    def f(x, t):
+        i = 0
+        while i < len(x) and x[i] < t:
+            i += 1
+        return i
+
+    x = np.arange(5.0)
+    assert mo.jit(f)(x, 100.0) == 5
+
+
+def test_recursion_becomes_call():
+    def fact(n):
+        if n <= 1:
+            return 1
+        return n * fact(n - 1)
+
+    ir = mo.make_ir(fact)(5)
+    assert "call[func=@" in str(ir)
+    assert mo.jit(fact)(10) == math.factorial(10)
+
+
+def test_disable_jit_runs_python():
+    calls = []
+
+    def f(x):
+        return x + 1
+
+    with mo.disable_jit():
+        assert mo.jit(f)(1.0) == 2.0
