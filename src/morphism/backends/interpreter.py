@@ -6,11 +6,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..ir.core import Array, Block, Func, Lit, Scalar, Type, Var
+from ..ir.core import Array, Block, Func, Lit, Scalar, Tape, Type, Var
 
 
 def coerce(value: Any, t: Type) -> Any:
     """The run-time value of type `t`: a NumPy scalar of the right dtype, or an array."""
+    if isinstance(t, Tape):
+        return value
     if isinstance(t, Scalar):
         if isinstance(value, np.ndarray):
             if value.ndim != 0:

@@ -771,7 +771,7 @@ class Frame:
         # Another name for an array the body writes into sees the writes (Python aliasing).
         for n in list(carried):
             v = self.env.get(n)
-            if is_atom(v) and isinstance(v, Var) or isinstance(v, ListVal):
+            if isinstance(v, Var) and isinstance(v.type, Array) or isinstance(v, ListVal):
                 carried.extend(k for k, w in self.env.items() if w is v and k not in carried)
         return carried, local
 

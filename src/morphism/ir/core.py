@@ -88,7 +88,24 @@ class Array:
         return Array(dtype, self.ndim)
 
 
-Type = Scalar | Array
+@dataclass(frozen=True)
+class Tape:
+    """A stack of values saved by reverse mode's forward sweep, one entry per loop iteration
+    (a growable array in the backends; an array of tapes for nested loops)."""
+
+    elem: "Type"
+
+    ndim = 0
+
+    @property
+    def dtype(self) -> DType:
+        return self.elem.dtype
+
+    def __str__(self) -> str:
+        return f"tape<{self.elem}>"
+
+
+Type = Scalar | Array | Tape
 
 
 def make_type(dtype: DType, ndim: int) -> Type:

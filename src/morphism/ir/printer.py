@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import Array, Atom, Block, Eqn, Func, FuncRef, Lit, Var
+from .core import Array, Atom, Block, Eqn, Func, FuncRef, Lit, Scalar, Tape, Var
 
 LOC_COLUMN = 56
 
@@ -44,6 +44,8 @@ def fmt_lit(l: Lit) -> str:
 def fmt_param(v: Any) -> str:
     if isinstance(v, FuncRef):
         return repr(v)
+    if isinstance(v, (Scalar, Array, Tape)):
+        return str(v)
     if isinstance(v, type) and issubclass(v, BaseException):
         return v.__name__
     if hasattr(v, "value") and hasattr(v, "short"):  # DType

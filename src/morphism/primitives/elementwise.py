@@ -111,3 +111,213 @@ convert = primitive("convert", _convert_rule, impl=_convert_impl, traits=EW)
 
 # A value that the derivative rules treat as a constant (`mo.stop_gradient`).
 stop_gradient = primitive("stop_gradient", same_type, impl=lambda x: x, traits=EW)
+
+
+# ============================================================================================
+# Derivative rules, beside the primitives above.
+#   jvp(ins, ins_dot, outs, **params) -> outs_dot      (None is a symbolic zero)
+#   vjp(cts, ins, outs, **params)     -> ins_ct
+# Binary rules handle broadcasting: a tangent is broadcast to the result's shape, a cotangent
+# summed back to its operand's shape, only when another operand is an array.
+
+import math as _math  # noqa: E402
+
+from ..ir.core import Array as _Array  # noqa: E402
+from ..ir.core import Scalar as _Scalar  # noqa: E402
+from ..ir.core import lit as _lit  # noqa: E402
+from .registry import NOT_APPLICABLE  # noqa: E402
+
+
+def _adu():
+    from ..transforms import adutil
+
+    return adutil
+
+
+def _others_array(ins, k) -> bool:
+    return any(isinstance(a.type, _Array) for j, a in enumerate(ins) if j != k)
+
+
+def _bcast(t, ins, k, out):
+    if t is None:
+        return None
+    if isinstance(out.type, _Array) and (isinstance(t.type, _Scalar) or _others_array(ins, k)):
+        return _adu().broadcast_like(t, out)
+    return t
+
+
+def _unb(ct, ins, k, out):
+    x = ins[k]
+    if ct is None or not _adu().is_float(x.type):
+        return None
+    if isinstance(x.type, _Scalar):
+        return _adu().unbroadcast(ct, x)
+    if _others_array(ins, k):
+        return _adu().unbroadcast(ct, x)
+    return ct
+
+
+def _sum_tangents(terms):
+    acc = None
+    for t in terms:
+        acc = _adu().add_ct(acc, t)
+    return acc
+
+
+def linear_rules(partials):
+    """Rules from the partial derivatives: partials(ins, out) -> [d out / d in_k]. Each
+    partial is an atom, or None when the input does not influence the output smoothly."""
+
+    def jvp(ins, ts, outs, **p):
+        ps = partials(ins, outs[0], **p)
+        terms = []
+        for k, (t, d) in enumerate(zip(ts, ps)):
+            if t is None or d is None:
+                continue
+            term = t if (isinstance(d, Lit) and d.value == 1.0) else mul(t, d)
+            if isinstance(d, Lit):
+                # A constant partial does not carry the other operands' shape: broadcast.
+                term = _bcast(term, ins, k, outs[0])
+            terms.append(term)
+        return [_sum_tangents(terms)]
+
+    def vjp(cts, ins, outs, **p):
+        (ct,) = cts
+        if ct is None:
+            return [None] * len(ins)
+        ps = partials(ins, outs[0], **p)
+        res = []
+        for k, d in enumerate(ps):
+            if d is None or not _adu().is_float(ins[k].type):
+                res.append(None)
+                continue
+            c = ct if (isinstance(d, Lit) and d.value == 1.0) else mul(ct, d)
+            res.append(_unb(c, ins, k, outs[0]))
+        return res
+
+    return jvp, vjp
+
+
+from ..ir.core import Lit  # noqa: E402
+
+_ONE = _lit(1.0)
+_MINUS_ONE = _lit(-1.0)
+
+
+def _set(prim, partials):
+    prim.jvp, prim.vjp = linear_rules(partials)
+
+
+def _fl(x):
+    return x if x.type.dtype == DType.float64 else convert(x, dtype=DType.float64)
+
+
+_set(add, lambda ins, out: [_ONE, _ONE])
+_set(sub, lambda ins, out: [_ONE, _MINUS_ONE])
+_set(mul, lambda ins, out: [ins[1], ins[0]])
+_set(div, lambda ins, out: [div(_ONE, ins[1]), neg(div(out, ins[1]))])
+_set(neg, lambda ins, out: [_MINUS_ONE])
+
+
+def _pow_partials(ins, out):
+    x, y = ins
+    dx = mul(y, pow(x, sub(y, 1))) if y.type.dtype != DType.float64 else mul(y, pow(x, sub(y, 1.0)))
+    dy = None
+    if y.type.dtype == DType.float64:
+        # d/dy x**y = x**y log x, taken as 0 where x == 0 (as JAX does).
+        safe = select(eq(x, 0.0), _ONE, _fl(x))
+        dy = select(eq(x, 0.0), _lit(0.0), mul(out, log(safe)))
+    return [dx, dy]
+
+
+_set(pow, _pow_partials)
+_set(abs, lambda ins, out: [sign(ins[0])])
+_set(square, lambda ins, out: [mul(2.0, ins[0])])
+_set(sqrt, lambda ins, out: [div(0.5, out)])
+_set(cbrt, lambda ins, out: [div(_ONE, mul(3.0, square(out)))])
+_set(exp, lambda ins, out: [out])
+_set(exp2, lambda ins, out: [mul(out, _math.log(2.0))])
+_set(log, lambda ins, out: [div(_ONE, ins[0])])
+_set(log2, lambda ins, out: [div(_ONE, mul(ins[0], _math.log(2.0)))])
+_set(log10, lambda ins, out: [div(_ONE, mul(ins[0], _math.log(10.0)))])
+_set(log1p, lambda ins, out: [div(_ONE, add(ins[0], 1.0))])
+_set(expm1, lambda ins, out: [add(out, 1.0)])
+_set(sin, lambda ins, out: [cos(ins[0])])
+_set(cos, lambda ins, out: [neg(sin(ins[0]))])
+_set(tan, lambda ins, out: [add(1.0, square(out))])
+_set(tanh, lambda ins, out: [sub(1.0, square(out))])
+_set(sinh, lambda ins, out: [cosh(ins[0])])
+_set(cosh, lambda ins, out: [sinh(ins[0])])
+_set(arcsin, lambda ins, out: [div(_ONE, sqrt(sub(1.0, square(ins[0]))))])
+_set(arccos, lambda ins, out: [div(_MINUS_ONE, sqrt(sub(1.0, square(ins[0]))))])
+_set(arctan, lambda ins, out: [div(_ONE, add(1.0, square(ins[0])))])
+_set(arcsinh, lambda ins, out: [div(_ONE, sqrt(add(square(ins[0]), 1.0)))])
+_set(arccosh, lambda ins, out: [div(_ONE, sqrt(sub(square(ins[0]), 1.0)))])
+_set(arctanh, lambda ins, out: [div(_ONE, sub(1.0, square(ins[0])))])
+_set(reciprocal, lambda ins, out: [neg(square(out))])
+_set(deg2rad, lambda ins, out: [_lit(_math.pi / 180.0)])
+_set(rad2deg, lambda ins, out: [_lit(180.0 / _math.pi)])
+_set(arctan2, lambda ins, out: [div(ins[1], add(square(ins[0]), square(ins[1]))),
+                                neg(div(ins[0], add(square(ins[0]), square(ins[1]))))])
+_set(hypot, lambda ins, out: [div(ins[0], out), div(ins[1], out)])
+_set(logaddexp, lambda ins, out: [exp(sub(ins[0], out)), exp(sub(ins[1], out))])
+_set(copysign, lambda ins, out: [mul(sign(ins[0]), sign(out)), None])
+_set(fmod, lambda ins, out: [_ONE, neg(trunc(div(ins[0], ins[1])))])
+_set(mod, lambda ins, out: [_ONE, neg(floor(div(ins[0], ins[1])))])
+
+
+def _minmax_weight(x, y, greater):
+    # 1 where this operand wins, 0 where the other does, 0.5 at ties (JAX's convention).
+    win = gt(x, y) if greater else lt(x, y)
+    lose = lt(x, y) if greater else gt(x, y)
+    return select(win, 1.0, select(lose, 0.0, 0.5))
+
+
+_set(maximum, lambda ins, out: [_minmax_weight(ins[0], ins[1], True), _minmax_weight(ins[1], ins[0], True)])
+_set(minimum, lambda ins, out: [_minmax_weight(ins[0], ins[1], False), _minmax_weight(ins[1], ins[0], False)])
+
+
+def _select_jvp(ins, ts, outs, **p):
+    c, a, b = ins
+    _, ta, tb = ts
+    if ta is None and tb is None:
+        return [None]
+    out = outs[0]
+    adu = _adu()
+    ta = _bcast(ta, ins, 1, out) if ta is not None else adu.zeros_like(out)
+    tb = _bcast(tb, ins, 2, out) if tb is not None else adu.zeros_like(out)
+    return [select(c, ta, tb)]
+
+
+def _select_vjp(cts, ins, outs, **p):
+    (ct,) = cts
+    if ct is None:
+        return [None, None, None]
+    c = ins[0]
+    return [None, _unb(select(c, ct, 0.0), ins, 1, outs[0]), _unb(select(c, 0.0, ct), ins, 2, outs[0])]
+
+
+select.jvp, select.vjp = _select_jvp, _select_vjp
+
+
+def _convert_jvp(ins, ts, outs, dtype, **p):
+    return [ts[0] if dtype == DType.float64 and ts[0] is not None else None]
+
+
+def _convert_vjp(cts, ins, outs, dtype, **p):
+    ok = cts[0] is not None and ins[0].type.dtype == DType.float64 and dtype == DType.float64
+    return [cts[0] if ok else None]
+
+
+convert.jvp, convert.vjp = _convert_jvp, _convert_vjp
+
+# Piecewise-constant functions have a zero derivative almost everywhere (JAX's convention).
+_ZERO = (lambda ins, ts, outs, **p: [None] * len(outs), lambda cts, ins, outs, **p: [None] * len(ins))
+for _p in (sign, floor, ceil, trunc, rint, floordiv, stop_gradient):
+    _p.jvp, _p.vjp = _ZERO
+
+# Results that are booleans or integers carry no derivative.
+_NO_FLOAT = NOT_APPLICABLE("the result is boolean or integer: it has no derivative")
+for _p in (eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor, logical_not, bitand, bitor,
+           bitxor, invert, lshift, rshift, isnan, isinf, isfinite):
+    _p.jvp = _p.vjp = _NO_FLOAT

@@ -18,11 +18,9 @@ from .registry import TypeRuleError, primitive, reduction_type, require_array
 
 
 def _check_axes(axis: Any, ndim: int) -> None:
-    # NumPy lets a 0-d array be reduced over axis 0, so a scalar has one (virtual) axis here.
-    bound = max(ndim, 1)
-    if not (isinstance(axis, tuple) and all(isinstance(a, int) and 0 <= a < bound for a in axis)
+    if not (isinstance(axis, tuple) and all(isinstance(a, int) and 0 <= a < ndim for a in axis)
             and list(axis) == sorted(set(axis))):
-        raise TypeRuleError(f"expected axis None or sorted distinct axes in [0, {bound}), found {axis!r}")
+        raise TypeRuleError(f"expected axis None or sorted distinct axes in [0, {ndim}), found {axis!r}")
 
 
 def _check_axis(axis: Any, ndim: int) -> None:
@@ -67,7 +65,7 @@ def _arg_rule(ts: list[Type], axis: int | None, keepdims: bool, **_: Any) -> lis
     (t,) = ts
     if axis is None:
         return [make_type(DType.int64, t.ndim if keepdims else 0)]
-    _check_axis(axis, max(t.ndim, 1))
+    _check_axis(axis, t.ndim)
     return [make_type(DType.int64, t.ndim if keepdims else max(t.ndim - 1, 0))]
 
 

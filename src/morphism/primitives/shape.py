@@ -1,12 +1,31 @@
-"""Shape primitives: reshape, transpose, stack, concatenate, broadcasting, and the length of a
-range. Shapes are run-time values; only the number of dimensions is part of a type."""
+"""Shape primitives: reshape, transpose, broadcasting, stack, concatenate, squeeze, roll, and the
+length of a range. Shapes are run-time values; only the number of dimensions is part of a type,
+so a primitive that makes a new shape takes its dims as i64 scalar operands.
+
+Everything else in NumPy's shape API (expand_dims, flip, tile, repeat, diagonal, ...) is
+composed from these and from `getitem` in `frontend/np_api/shape.py`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..ir.core import Array, DType, Scalar, make_type, promote
-from .registry import TypeRuleError, check_int_scalars, primitive
+from .registry import TypeRuleError, check_int_scalars, normalize_axis, primitive, require_array
+
+
+def _owned(r):
+    # Results never alias their inputs: a value is immutable in the IR, and the backend writes
+    # in place only into arrays it owns.
+    r = np.asarray(r)
+    return r.copy() if r.base is not None else r
+
+
+def _shape(dims) -> tuple[int, ...]:
+    return tuple(int(d) for d in dims)
+
+
+# ---- stack / concatenate --------------------------------------------------------------------
 
 
 def _stack_rule(ts, axis, **_):
@@ -21,6 +40,86 @@ def _stack_rule(ts, axis, **_):
 
 
 stack = primitive("stack", _stack_rule, impl=lambda *xs, axis: np.stack(xs, axis=axis))
+
+
+def _concatenate_rule(ts, axis, **_):
+    if not ts:
+        raise TypeRuleError("concatenate needs at least one array")
+    nd = ts[0].ndim
+    if nd == 0:
+        raise TypeRuleError("zero-dimensional arrays cannot be concatenated")
+    if any(t.ndim != nd for t in ts):
+        raise TypeRuleError(f"concatenate needs arrays of the same ndim, found {', '.join(map(str, ts))}")
+    normalize_axis(axis, nd)
+    return [Array(promote(*(t.dtype for t in ts)), nd)]
+
+
+concatenate = primitive("concatenate", _concatenate_rule, impl=lambda *xs, axis: np.concatenate(xs, axis=axis))
+
+
+# ---- new shapes from run-time dims ----------------------------------------------------------
+
+
+def _reshape_rule(ts, **_):
+    x, *dims = ts
+    check_int_scalars(dims, "reshape dims")
+    return [make_type(x.dtype, len(dims))]
+
+
+# reshape(x, *dims): one dim may be -1 (inferred at run time, as in NumPy). Row-major order.
+reshape = primitive("reshape", _reshape_rule, impl=lambda x, *dims: _owned(np.reshape(x, _shape(dims))))
+
+
+def _broadcast_to_rule(ts, **_):
+    x, *dims = ts
+    check_int_scalars(dims, "broadcast_to dims")
+    if x.ndim > len(dims):
+        raise TypeRuleError(f"cannot broadcast a value of {x.ndim} dimension(s) to {len(dims)} dimension(s)")
+    return [make_type(x.dtype, len(dims))]
+
+
+broadcast_to = primitive("broadcast_to", _broadcast_to_rule,
+                         impl=lambda x, *dims: np.array(np.broadcast_to(x, _shape(dims))))
+
+
+# ---- axis permutations and removals ---------------------------------------------------------
+
+
+def _transpose_rule(ts, perm, **_):
+    (x,) = ts
+    if sorted(perm) != list(range(x.ndim)):
+        raise TypeRuleError(f"axes {perm} are not a permutation of the {x.ndim} axes of {x}")
+    return [x]
+
+
+transpose = primitive("transpose", _transpose_rule, impl=lambda x, perm: _owned(np.transpose(x, perm)))
+
+
+def _squeeze_rule(ts, axes, **_):
+    (x,) = ts
+    norm = [normalize_axis(a, x.ndim) for a in axes]
+    if len(set(norm)) != len(norm):
+        raise TypeRuleError(f"repeated axis in squeeze: {axes}")
+    return [make_type(x.dtype, x.ndim - len(norm))]
+
+
+# squeeze(x, axes): NumPy raises at run time when one of the axes does not have length 1.
+squeeze = primitive("squeeze", _squeeze_rule, impl=lambda x, axes: _owned(np.squeeze(x, axis=axes)))
+
+
+def _roll_rule(ts, axis, **_):
+    x, shift = ts
+    require_array(x, "roll")
+    normalize_axis(axis, x.ndim)
+    check_int_scalars([shift], "the shift of roll")
+    return [x]
+
+
+# roll(x, shift, axis): the shift is a run-time operand.
+roll = primitive("roll", _roll_rule, impl=lambda x, shift, axis: np.roll(x, int(shift), axis=axis))
+
+
+# ---- ranges ---------------------------------------------------------------------------------
 
 
 def _range_len_rule(ts, **_):

@@ -1,0 +1,80 @@
+"""Helpers shared by the derivative transformations and the derivative rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import MorphismError
+from ..ir.builder import current
+from ..ir.core import Array, Atom, DType, Lit, Scalar, Tape, Type, Var, lit, make_type
+
+
+def is_float(t: Type) -> bool:
+    return not isinstance(t, Tape) and t.dtype == DType.float64
+
+
+def dims_of(x: Atom) -> list[Atom]:
+    from ..primitives.indexing import dim
+
+    return [dim(x, axis=k) for k in range(x.type.ndim)]
+
+
+def zeros_like(x: Atom) -> Atom:
+    """Float zeros with the shape of `x` (made from its dims, so reverse mode saves only them)."""
+    if isinstance(x.type, Scalar):
+        return lit(0.0)
+    from ..primitives.ad_support import ad_zeros
+
+    return ad_zeros(*dims_of(x), dtype=DType.float64)
+
+
+def add_ct(a: Atom | None, b: Atom | None) -> Atom | None:
+    """Accumulates two cotangent (or tangent) contributions; None is a symbolic zero."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    from ..primitives.elementwise import add
+
+    return add(a, b)
+
+
+def unbroadcast(ct: Atom | None, x: Atom) -> Atom | None:
+    """The cotangent `ct` of a broadcast result, summed back to the shape of operand `x`."""
+    if ct is None:
+        return None
+    if not is_float(x.type):
+        return None
+    if isinstance(x.type, Scalar):
+        if isinstance(ct.type, Scalar):
+            return ct
+        from ..primitives.reductions import reduce_sum
+
+        return reduce_sum(ct, axis=None, keepdims=False)
+    if isinstance(x, Lit):
+        return None
+    from ..primitives.ad_support import sum_to_shape
+
+    return sum_to_shape(ct, *dims_of(x))
+
+
+def broadcast_like(t: Atom | None, out: Atom) -> Atom | None:
+    """A tangent of an operand, broadcast to the shape of the result `out`."""
+    if t is None or isinstance(out.type, Scalar):
+        return t
+    from ..primitives.ad_support import broadcast_to_shape
+
+    return broadcast_to_shape(t, *dims_of(out))
+
+
+def to_float_ct(ct: Atom) -> Atom:
+    if ct.type.dtype == DType.float64:
+        return ct
+    from ..primitives.elementwise import convert
+
+    return convert(ct, dtype=DType.float64)
+
+
+class DifferentiationError(MorphismError):
+    """A value cannot be differentiated: a primitive without a derivative rule, an integer
+    input to `grad`, a non-scalar output for `grad`."""

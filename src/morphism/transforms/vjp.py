@@ -1,0 +1,301 @@
+"""Reverse mode: the vjp transformation, IR to IR.
+
+A block is split into a forward sweep (its equations, with control flow augmented to export
+residuals) and a backward sweep (the vjp rules in reverse order, reading primal values).
+
+- Straight-line code: the backward sweep reads the forward values directly.
+- `cond`: each branch is swept on its own; the values its backward needs (its residuals) become
+  extra outputs of the forward `cond`, and the backward is a `cond` on the same predicate (the
+  record of which branch ran).
+- Loops: the body is swept on its own; its residuals are pushed onto one tape per value during
+  the forward loop (pre-sized when the trip count is known), and the backward is a `for_range`
+  that runs the iterations in reverse, reading the tapes. A `while_loop` also counts its trips.
+  Only what the pruned backward body reads is saved, never whole carries by default: a loop
+  `x[i] = g(x[i-1])` saves O(1) per step.
+- `call`: the backward calls the callee's vjp, which recomputes the callee's forward sweep
+  (so recursion needs no tapes of unbounded shape).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..ir.builder import Builder, building, current
+from ..ir.core import Array, Atom, Block, DType, Eqn, Func, FuncRef, Lit, Params, Scalar, Tape, Type, Var, free_vars, lit
+from ..ir.subst import substitute
+from ..primitives import ad_support as A
+from ..primitives import control as C
+from ..primitives import elementwise as E
+from ..primitives.indexing import dim
+from ..primitives.registry import EFFECT, NOT_APPLICABLE
+from ..primitives.shape import range_len
+from .adutil import DifferentiationError, add_ct, is_float, zeros_like
+from .dce import dce_block
+
+
+class Accum:
+    """A cotangent contribution that is added into the existing cotangent in place of a plain
+    sum (e.g. getitem's: scatter-add into it), so the operand's value is not needed."""
+
+    def __init__(self, fn: Callable[[Atom | None], Atom]) -> None:
+        self.fn = fn
+
+
+def accumulate(ct: dict, v: Atom, c: Any) -> None:
+    if not isinstance(v, Var) or c is None or not is_float(v.type):
+        return
+    if isinstance(c, Accum):
+        ct[v] = c.fn(ct.get(v))
+    else:
+        ct[v] = add_ct(ct.get(v), c)
+
+
+def _placeholder(t: Type) -> Atom:
+    """A value of type `t` for a path that never uses it."""
+    if isinstance(t, Tape):
+        return A.tape_new(0, elem=t.elem)
+    if isinstance(t, Scalar):
+        return lit({DType.bool: False, DType.int64: 0, DType.float64: 0.0}[t.dtype], t.dtype)
+    return lit(np.zeros((0,) * t.ndim, dtype=t.dtype.np))
+
+
+def defined_vars(b: Block) -> set[Var]:
+    out = set(b.params)
+    for e in b.eqns:
+        out.update(e.outputs)
+        for sub in e.blocks():
+            out |= defined_vars(sub)
+    return out
+
+
+class _VJP:
+    def __init__(self, memo: dict) -> None:
+        self.memo = memo
+
+    # ---- one block: forward sweep and backward sweep -------------------------------------------
+
+    def sweep(self, b: Block, seeds: Sequence[tuple[Atom, Atom]], loc: Any = None) -> tuple[Builder, Builder, dict]:
+        fwd = Builder(loc) if loc is not None else Builder()
+        thunks = []
+        with building(fwd):
+            for e in b.eqns:
+                fwd.loc = e.loc
+                thunks.append(self.forward(e))
+        bwd = Builder(fwd.loc)
+        ct: dict[Var, Atom] = {}
+        with building(bwd):
+            for a, c in seeds:
+                accumulate(ct, a, c)
+            for e, thunk in reversed(list(zip(b.eqns, thunks))):
+                bwd.loc = e.loc
+                cts_out = [ct.get(o) for o in e.outputs]
+                if all(c is None for c in cts_out):
+                    continue
+                if thunk is not None:
+                    thunk(cts_out, ct)
+                else:
+                    self.backward(e, cts_out, ct)
+        return fwd, bwd, ct
+
+    def forward(self, e: Eqn) -> Callable | None:
+        name = e.prim.name
+        if name == "cond":
+            return self.fwd_cond(e)
+        if name in ("for_range", "while_loop"):
+            return self.fwd_loop(e)
+        current().eqns.append(e)
+        if name == "call":
+            return self.bwd_call(e)
+        return None
+
+    def backward(self, e: Eqn, cts_out: list, ct: dict) -> None:
+        if e.prim.has(EFFECT):
+            return
+        if not any(is_float(a.type) and isinstance(a, Var) for a in e.inputs):
+            return
+        rule = e.prim.vjp
+        if rule is None or isinstance(rule, NOT_APPLICABLE):
+            why = f": {rule.reason}" if isinstance(rule, NOT_APPLICABLE) else ""
+            raise DifferentiationError(f"{e.prim.name} has no derivative rule{why}", e.loc,
+                                       hint="wrap the computation in a function with mo.custom_vjp, "
+                                            "or apply mo.stop_gradient to its inputs")
+        cts_in = rule(cts_out, list(e.inputs), list(e.outputs), **e.params)
+        for a, c in zip(e.inputs, cts_in):
+            accumulate(ct, a, c)
+
+    # ---- cond -------------------------------------------------------------------------------------
+
+    def fwd_cond(self, e: Eqn) -> Callable:
+        sides = []
+        for br in (e.params["then"], e.params["orelse"]):
+            ph = [Var(o.type, "ct") if is_float(o.type) else None for o in e.outputs]
+            f, b, ct = self.sweep(br, [(r, p) for r, p in zip(br.results, ph) if p is not None], e.loc)
+            inside = defined_vars(br)
+            contrib = {v: c for v, c in ct.items() if v not in inside}
+            sides.append((br, f, b, ph, contrib, inside))
+        fv: list[Var] = []
+        for *_, contrib, _ in sides:
+            fv.extend(v for v in contrib if v not in fv)
+        finished = []
+        for br, f, b, ph, contrib, inside in sides:
+            with building(b):
+                res = [contrib[v] if v in contrib else zeros_like(v) for v in fv]
+            blk = dce_block(b.block([], res), set())
+            resid = [v for v in free_vars(blk) if v in inside]
+            finished.append((br, f, blk, ph, resid))
+        (br_t, f_t, blk_t, ph_t, r_t), (br_e, f_e, blk_e, ph_e, r_e) = finished
+        with building(f_t):
+            then_res = [*br_t.results, *r_t, *(_placeholder(v.type) for v in r_e)]
+        with building(f_e):
+            else_res = [*br_e.results, *(_placeholder(v.type) for v in r_t), *r_e]
+        r_out = [Var(v.type, v.hint) for v in (*r_t, *r_e)]
+        new = Eqn(e.prim, e.inputs, e.params.replace(then=f_t.block([], then_res), orelse=f_e.block([], else_res)),
+                  (*e.outputs, *r_out), e.loc)
+        current().eqns.append(new)
+        map_t = dict(zip(r_t, r_out[: len(r_t)]))
+        map_e = dict(zip(r_e, r_out[len(r_t):]))
+
+        def thunk(cts_out: list, ct: dict) -> None:
+            cts = [c if c is not None else (zeros_like(o) if is_float(o.type) else None) for c, o in zip(cts_out, e.outputs)]
+            blocks = []
+            for blk, ph, m in ((blk_t, ph_t, map_t), (blk_e, ph_e, map_e)):
+                mapping = dict(m)
+                mapping.update({p: c for p, c in zip(ph, cts) if p is not None})
+                blocks.append(substitute(blk, mapping))
+            if not fv:
+                return
+            outs = C.cond(e.inputs[0], then=blocks[0], orelse=blocks[1])
+            for v, o in zip(fv, outs):
+                accumulate(ct, v, o)
+
+        return thunk
+
+    # ---- loops ------------------------------------------------------------------------------------
+
+    def fwd_loop(self, e: Eqn) -> Callable:
+        is_for = e.prim.name == "for_range"
+        body: Block = e.params["body"]
+        lead = 3 if is_for else 0
+        carries = list(body.params[1:] if is_for else body.params)
+        index = body.params[0] if is_for else None
+        ph = [Var(c.type, "ct") if is_float(c.type) else None for c in carries]
+        f, b, ct = self.sweep(body, [(r, p) for r, p in zip(body.results, ph) if p is not None], e.loc)
+        inside = defined_vars(body)
+        fv = [v for v in ct if v not in inside]
+        fl = [k for k, c in enumerate(carries) if is_float(c.type)]
+        with building(b):
+            res = [ct[carries[k]] if carries[k] in ct else zeros_like(carries[k]) for k in fl]
+            res += [ct[v] for v in fv]
+        blk = dce_block(b.block([], res), set())
+        resid = [v for v in free_vars(blk) if v in inside and v is not index]
+
+        # Forward: the same loop, pushing each residual onto its tape (and counting trips).
+        if is_for:
+            start, stop, step = e.inputs[:3]
+            trips = range_len(start, stop, step)
+            capacity = trips
+        else:
+            capacity = lit(0)
+        tapes0 = [A.tape_new(capacity, elem=r.type) for r in resid]
+        tparams = [Var(t.type, f"tape_{r.hint}" if r.hint else "tape") for t, r in zip(tapes0, resid)]
+        count = Var(Scalar(DType.int64), "trips") if not is_for else None
+        with building(f):
+            pushed = [A.tape_push(tp, r) for tp, r in zip(tparams, resid)]
+            counted = [E.add(count, 1)] if count is not None else []
+        cnt = [count] if count is not None else []
+        new_body = f.block([*body.params, *cnt, *tparams], [*body.results, *counted, *pushed])
+        params = e.params.replace(body=new_body)
+        if not is_for:
+            cb: Block = e.params["cond"]
+            dummies = [Var(v.type, v.hint) for v in (*cnt, *tparams)]
+            params = params.replace(cond=Block((*cb.params, *dummies), cb.eqns, cb.results))
+        cnt_out = [Var(Scalar(DType.int64), "trips")] if not is_for else []
+        tapes_out = [Var(t.type, p.hint) for t, p in zip(tapes0, tparams)]
+        init0 = [lit(0)] if not is_for else []
+        current().eqns.append(Eqn(e.prim, (*e.inputs, *init0, *tapes0), params,
+                                  (*e.outputs, *cnt_out, *tapes_out), e.loc))
+        if not is_for:
+            trips = cnt_out[0]
+
+        def thunk(cts_out: list, ct: dict) -> None:
+            ct_init = [cts_out[k] if cts_out[k] is not None else zeros_like(e.outputs[k]) for k in fl]
+            acc_init = [zeros_like(v) for v in fv]
+            k_var = Var(Scalar(DType.int64), "k")
+            ct_params = [Var(carries[k].type, f"{carries[k].hint}_ct" if carries[k].hint else "ct") for k in fl]
+            acc_params = [Var(v.type, f"{v.hint}_acc" if v.hint else "acc") for v in fv]
+            bb = Builder(e.loc)
+            with building(bb):
+                kk = E.sub(E.sub(trips, 1), k_var)
+                mapping: dict[Var, Atom] = {}
+                if is_for:
+                    mapping[index] = E.add(e.inputs[0], E.mul(kk, e.inputs[2]))
+                for r, t in zip(resid, tapes_out):
+                    mapping[r] = A.tape_get(t, kk)
+                for j, k in enumerate(fl):
+                    mapping[ph[k]] = ct_params[j]
+                sub = substitute(blk, mapping)
+                bb.eqns.extend(sub.eqns)
+                n = len(fl)
+                new_acc = [E.add(a, c) for a, c in zip(acc_params, sub.results[n:])]
+            back = bb.block([k_var, *ct_params, *acc_params], [*sub.results[:n], *new_acc])
+            outs = C.for_range(lit(0), trips, lit(1), *ct_init, *acc_init, body=back)
+            for j, k in enumerate(fl):
+                accumulate(ct, e.inputs[lead + k], outs[j])
+            for v, o in zip(fv, outs[len(fl):]):
+                accumulate(ct, v, o)
+
+        return thunk
+
+    # ---- calls ------------------------------------------------------------------------------------
+
+    def bwd_call(self, e: Eqn) -> Callable:
+        def thunk(cts_out: list, ct: dict) -> None:
+            ref: FuncRef = e.params["func"]
+            vref = vjp_ref(ref, self.memo)
+            cts = [c if c is not None else zeros_like(o) for c, o in zip(cts_out, e.outputs) if is_float(o.type)]
+            outs = C.call(*e.inputs, *cts, func=vref)
+            it = iter(outs)
+            for a in e.inputs:
+                if is_float(a.type):
+                    accumulate(ct, a, next(it))
+
+        return thunk
+
+
+def vjp_ref(ref: FuncRef, memo: dict) -> FuncRef:
+    """The vjp of a called function: (ins..., cts of float outs...) -> cts of float ins."""
+    if id(ref) in memo:
+        return memo[id(ref)]
+    in_types = (*ref.in_types, *(t for t in ref.out_types if is_float(t)))
+    out_types = tuple(t for t in ref.in_types if is_float(t))
+    new = FuncRef(f"{ref.name}_vjp", in_types, out_types)
+    new.out_tree = None
+    memo[id(ref)] = new
+    f = ref.func
+    g = _combined(f, [is_float(p.type) for p in f.params], memo, return_primal=False)
+    new.func = g
+    return new
+
+
+def _combined(f: Func, wrt: Sequence[bool], memo: dict, return_primal: bool) -> Func:
+    ctps = [Var(r.type, f"{r.hint}_ct" if isinstance(r, Var) and r.hint else "ct") for r in f.results if is_float(r.type)]
+    seeds = [(r, c) for r, c in zip([r for r in f.results if is_float(r.type)], ctps)]
+    v = _VJP(memo)
+    fwd, bwd, ct = v.sweep(f.body, seeds, f.loc)
+    b = Builder(f.loc)
+    b.eqns.extend(fwd.eqns)
+    b.eqns.extend(bwd.eqns)
+    with building(b):
+        cts = [ct[p] if p in ct else zeros_like(p) for p, w in zip(f.params, wrt) if w and is_float(p.type)]
+    results = [*f.results, *cts] if return_primal else cts
+    body = dce_block(b.block([*f.params, *ctps], results), set())
+    return Func(f.name + "_vjp", body, loc=f.loc)
+
+
+def vjp_func(f: Func, wrt: Sequence[bool]) -> Func:
+    """f(x...) -> y...  becomes  f_vjp(x..., y_ct...) -> (y..., x_ct...) where the ys are
+    f's results, y_ct a cotangent for each float result and x_ct one for each float param
+    with `wrt` set."""
+    return _combined(f, wrt, {}, return_primal=True)
