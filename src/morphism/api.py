@@ -4,6 +4,7 @@ backend. Everything takes and returns NumPy values and pytrees."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import inspect
 import os
@@ -48,6 +49,8 @@ class Signature:
 
 
 def _leaf_type(fn_name: str, path: str, x: Any) -> Type:
+    if isinstance(x, (Var, Lit)):
+        return x.type
     t = type_of_value(x)
     if t is not None:
         return t
@@ -148,7 +151,8 @@ def trace(fn: Callable, spec: Specialization) -> tuple[Func, Any]:
         else:
             _, treedef, n = part
             arguments[pname] = pytree.unflatten(treedef, [next(it) for _ in range(n)])
-    bound = spec.bound
+    bound = copy.copy(spec.bound)  # the spec keeps the caller's values
+    bound.arguments = dict(bound.arguments)
     for k, v in arguments.items():
         bound.arguments[k] = v
     b = Builder()
@@ -198,12 +202,12 @@ class _ListResult:
         self.arr = arr
 
 
-# ---- jit ----------------------------------------------------------------------------------------
+# ---- transformed functions: the shared machinery ------------------------------------------------
 
 
 @dataclass
 class Lowered:
-    """One specialisation of a jitted function: the IR and how to run it."""
+    """One specialisation of a transformed function: its IR and how to run it."""
 
     ir: Func
     runner: Callable[[list[Any]], list[Any]]
@@ -224,14 +228,10 @@ class Lowered:
         return True
 
 
-def _postprocess(out_tree: Any, values: list[Any]) -> Any:
-    result = pytree.unflatten(out_tree, values)
-    return result
-
-
-class Jitted:
-    """`mo.jit(f)`: compiles `f` for each new signature (pytree structure and (dtype, ndim) of
-    the arguments, static arguments by value) and runs it."""
+class Transformed:
+    """A function of NumPy values and pytrees built from IR: compiled once per signature
+    (pytree structure and (dtype, ndim) of the arguments, static arguments by value), and
+    inlined as IR when another transformation traces a call to it (so transformations nest)."""
 
     def __init__(self, fn: Callable, backend: str = "interpreter", static_argnums: Sequence[int] | int = (),
                  static_argnames: Sequence[str] | str = (), passes: Sequence[Callable[[Func], Func]] = ()):
@@ -243,40 +243,70 @@ class Jitted:
         self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
         self.passes = tuple(passes)
         self.cache: dict[Signature, Lowered] = {}
-        functools.update_wrapper(self, fn)
-        self.__morphism_wrapped__ = fn
+        functools.update_wrapper(self, fn, updated=())  # not __dict__: it would copy fn.fn
+
+    # subclasses: the IR for one signature, with `out_tree` set; plus captured globals
+    def build(self, spec: "Specialization") -> tuple[Func, list]:
+        raise NotImplementedError
+
+    def specialize(self, args: tuple, kwargs: dict) -> "Specialization":
+        return Specialization(self.fn, args, kwargs, self.static_argnums, self.static_argnames)
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
-        spec = Specialization(self.fn, args, kwargs, self.static_argnums, self.static_argnames)
-        return self._lowered(spec)
+        return self._lowered(self.specialize(args, kwargs))
 
-    def _lowered(self, spec: Specialization) -> Lowered:
+    def _lowered(self, spec: "Specialization") -> Lowered:
         low = self.cache.get(spec.signature)
         if low is not None and low.fresh():
             return low
-        func, comp = trace(self.fn, spec)
+        func, captured = self.build(spec)
         func = run_pipeline(func, self.passes)
-        runner = _make_runner(func, self.backend)
-        low = Lowered(func, runner, comp.captured)
+        low = Lowered(func, _make_runner(func, self.backend), captured)
         self.cache[spec.signature] = low
         return low
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _disabled:
+        if _disabled and isinstance(self, Jitted):
             return self.fn(*args, **kwargs)
-        spec = Specialization(self.fn, args, kwargs, self.static_argnums, self.static_argnames)
+        spec = self.specialize(args, kwargs)
         low = self._lowered(spec)
         outs = low.runner(spec.leaves)
-        return _postprocess(low.ir.out_tree, outs)
+        return pytree.unflatten(low.ir.out_tree, outs)
+
+    def __morphism_custom__(self, frame: Any, args: list, kwargs: dict, node: Any) -> Any:
+        """Called by the frontend when traced code calls this function: inline its IR."""
+        from .frontend.library import to_atom
+        from .frontend.values import ListVal
+        from .ir.subst import inline
+
+        args = [to_atom(a) if isinstance(a, ListVal) else a for a in args]
+        spec = self.specialize(tuple(args), kwargs)
+        func, captured = self.build(spec)
+        frame.comp.captured.extend(captured)
+        outs = inline(func, spec.leaves)
+        return pytree.unflatten(func.out_tree, outs)
+
+
+def trace_any(fn: Callable, spec: "Specialization") -> tuple[Func, list]:
+    """The IR of `fn` for `spec`: traced from source, or built by a transformation."""
+    if isinstance(fn, Transformed):
+        inner = fn.specialize(spec.bound.args, spec.bound.kwargs) if spec.bound is not None else spec
+        return fn.build(inner)
+    func, comp = trace(fn, spec)
+    return func, comp.captured
+
+
+def finish(name: str, params: list[Var], builder: Builder, result: Any) -> Func:
+    """A Func whose results are the atoms of the pytree `result`."""
+    leaves, out_tree = pytree.flatten(result, is_leaf=lambda x: isinstance(x, (Var, Lit)))
+    return Func(name, builder.block(params, leaves), out_tree=out_tree)
 
 
 def _make_runner(func: Func, backend: str) -> Callable[[list[Any]], list[Any]]:
     from .backends.interpreter import run_func
 
-    if backend == "native":
-        # The native backend arrives with the Numba code generator; until then the
-        # interpreter runs everything.
-        pass
+    # The native backend arrives with the Numba code generator; until then the interpreter
+    # runs everything.
     return lambda leaves: run_func(func, leaves)
 
 
@@ -290,12 +320,30 @@ def run_pipeline(func: Func, passes: Sequence[Callable[[Func], Func]] = ()) -> F
     return func
 
 
+# ---- jit ----------------------------------------------------------------------------------------
+
+
+class Jitted(Transformed):
+    """`mo.jit(f)`: compiles `f` from its source for each new signature and runs it."""
+
+    def __init__(self, fn: Callable, **kw: Any):
+        super().__init__(fn, **kw)
+        self.__morphism_wrapped__ = fn
+
+    def build(self, spec: "Specialization") -> tuple[Func, list]:
+        if isinstance(self.fn, Transformed):
+            return trace_any(self.fn, spec)
+        func, comp = trace(self.fn, spec)
+        return func, comp.captured
+
+
 def jit(fn: Callable | None = None, *, backend: str = "interpreter", static_argnums: Sequence[int] | int = (),
         static_argnames: Sequence[str] | str = (), passes: Sequence[Callable[[Func], Func]] = ()) -> Any:
     """Compile `fn` from its Python source.
 
     Until the native (Numba) backend lands, every backend runs the reference interpreter;
-    `backend="interpreter"` always will. Usable as `@mo.jit` or `mo.jit(f, ...)`.
+    `backend="interpreter"` always will. Usable as `@mo.jit` or `mo.jit(f, ...)`. `passes` are
+    functions from `Func` to `Func` run on the IR before the backend.
     """
     if fn is None:
         return lambda f: jit(f, backend=backend, static_argnums=static_argnums,
@@ -305,10 +353,129 @@ def jit(fn: Callable | None = None, *, backend: str = "interpreter", static_argn
 
 def make_ir(fn: Callable, static_argnums: Sequence[int] | int = (), passes: Sequence[Callable[[Func], Func]] = ()):
     """`mo.make_ir(f)(*args)` returns the IR (a `Func`) of `f` for these argument types;
-    `print` it to read it."""
+    `print` it to read it. `f` may be a transformed function: `mo.make_ir(mo.grad(f))(x)`."""
 
     def build(*args: Any, **kwargs: Any) -> Func:
         j = Jitted(fn, static_argnums=static_argnums, passes=passes)
         return j.lower(*args, **kwargs).ir
 
     return build
+
+
+# ---- automatic differentiation -----------------------------------------------------------------
+
+
+def _argnums_tuple(argnums: int | Sequence[int]) -> tuple[int, ...]:
+    return (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+
+def _leaf_ranges(spec: Specialization) -> dict[str, tuple[int, int]]:
+    """For each traced parameter name, the range of its leaves among the Func params."""
+    out, k = {}, 0
+    for pname, part in spec.parts:
+        if part[0] == "tree":
+            out[pname] = (k, k + part[2])
+            k += part[2]
+    return out
+
+
+def _wrt(fn: Callable, spec: Specialization, argnums: tuple[int, ...], what: str) -> tuple[list[bool], list[tuple[int, int, Any]]]:
+    """The mask of Func params that are differentiated, and per argnum its (lo, hi, treedef)."""
+    from .transforms.adutil import DifferentiationError, is_float
+
+    names = list(inspect.signature(fn).parameters)
+    ranges = _leaf_ranges(spec)
+    trees = {p: part for p, part in spec.parts}
+    mask = [False] * len(spec.leaf_types)
+    picked = []
+    for a in argnums:
+        if not -len(names) <= a < len(names):
+            raise ArgumentError(f"{what}: argnums={a} but {getattr(fn, '__name__', 'f')} takes {len(names)} arguments")
+        pname = names[a]
+        if pname not in ranges:
+            raise ArgumentError(f"{what}: argument {pname!r} is static (or missing) and cannot be differentiated")
+        lo, hi = ranges[pname]
+        for k in range(lo, hi):
+            t = spec.leaf_types[k]
+            if not is_float(t):
+                raise DifferentiationError(
+                    f"{what} with respect to argument {pname!r}, which holds {t} values: only float64 "
+                    f"inputs can be differentiated",
+                    hint="pass floats (e.g. 1.0 rather than 1, or x.astype(float)), or leave the argument out of argnums")
+            mask[k] = True
+        picked.append((lo, hi, trees[pname][1]))
+    return mask, picked
+
+
+class _Grad(Transformed):
+    def __init__(self, fn: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+                 with_value: bool = False, **kw: Any):
+        super().__init__(fn, **kw)
+        self.argnums = argnums
+        self.has_aux = has_aux
+        self.with_value = with_value
+
+    def build(self, spec: Specialization) -> tuple[Func, list]:
+        from .ir.subst import inline
+        from .transforms.adutil import DifferentiationError, is_float
+        from .transforms.vjp import vjp_func
+
+        F, captured = trace_any(self.fn, spec)
+        name = getattr(self.fn, "__name__", "f")
+        what = "value_and_grad" if self.with_value else "grad"
+        out = pytree.unflatten(F.out_tree, list(range(len(F.results))))
+        if self.has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise DifferentiationError(f"{what}(has_aux=True): {name} must return a pair (output, aux)", F.loc)
+            main = out[0]
+        else:
+            main = out
+        if not isinstance(main, int):
+            raise DifferentiationError(
+                f"{what} needs {name} to return a scalar, but it returns a pytree", F.loc,
+                hint="use mo.jacrev or mo.vjp for functions with several outputs")
+        t = F.results[main].type
+        if not (isinstance(t, Scalar) and is_float(t)):
+            raise DifferentiationError(
+                f"{what} needs {name} to return a float scalar, but it returns {t}", F.loc,
+                hint="use mo.jacrev for arrays; sum the output for a gradient of the total")
+        argnums = _argnums_tuple(self.argnums)
+        mask, picked = _wrt(self.fn, spec, argnums, what)
+        seeds = [k == main for k, r in enumerate(F.results) if is_float(r.type)]
+        V = vjp_func(F, mask, seeds=seeds)
+        params = [Var(p.type, p.hint) for p in F.params]
+        b = Builder(F.loc)
+        with building(b):
+            outs = inline(V, [*params, _one()])
+        n_res = len(F.results)
+        primal, cts = outs[:n_res], outs[n_res:]
+        it = iter(cts)
+        leaf_grads = {k: next(it) for k in range(len(mask)) if mask[k]}
+        grads = [pytree.unflatten(tree, [leaf_grads[k] for k in range(lo, hi)]) for lo, hi, tree in picked]
+        g = grads[0] if isinstance(self.argnums, int) else tuple(grads)
+        value = pytree.unflatten(F.out_tree, primal)
+        if self.with_value:
+            result = (value, g)
+        elif self.has_aux:
+            result = (g, value[1])
+        else:
+            result = g
+        return finish(f"{what}_{name}", params, b, result), captured
+
+
+def _one() -> Lit:
+    from .ir.core import lit
+
+    return lit(1.0)
+
+
+def grad(fn: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, **kw: Any) -> Callable:
+    """The gradient of a scalar-valued `fn` with respect to the arguments `argnums`, by reverse
+    mode on the IR (loops, while loops, branches and in-place writes included). With
+    `has_aux=True`, `fn` returns `(value, aux)` and the result is `(grad, aux)`."""
+    return _Grad(fn, argnums=argnums, has_aux=has_aux, **kw)
+
+
+def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, **kw: Any) -> Callable:
+    """Like `grad`, returning `(value, grad)` (`((value, aux), grad)` with `has_aux`)."""
+    return _Grad(fn, argnums=argnums, has_aux=has_aux, with_value=True, **kw)

@@ -580,3 +580,4 @@ def test_scipy_linalg():
         mo.jit(scipy_linalg, backend="interpreter")(np.full((2, 2), np.nan), np.ones(2))
     with pytest.raises(mo.MorphismError, match="single 2-d matrix only"):
         mo.jit(scipy_linalg, backend="interpreter")(spd(2, 3), np.ones(2))
+

@@ -286,9 +286,35 @@ def sum_as_float(x):
     return np.sum(x, dtype=np.float64), x.prod(dtype=float), np.cumsum(x, dtype=np.float64), x.mean(dtype=float)
 
 
+def sum_as_int(x):
+    return np.sum(x, dtype=np.int64), np.cumsum(x, dtype=int), x.prod(axis=0, dtype=int)
+
+
 def test_dtype_argument():
     check(sum_as_float, sample((3, 2), "int64"))
     check(sum_as_float, sample((4,), "bool"))
+    check(sum_as_int, np.array([1.5, 2.7, -1.5]))  # NumPy casts each element, truncating
+
+
+def of_records(a, b):
+    return np.sum([a, b, 1.0]), np.max((a, b)), np.mean([a, b]), np.argmin([b, a]), np.sort((b, a))
+
+
+def of_appended_list(n):
+    xs = []
+    for i in range(n):
+        xs.append(i * 1.5)
+    return np.sum(xs), np.mean(xs), np.cumsum(xs), np.max(xs)
+
+
+def chained(x):
+    return np.sum(x, axis=1).max(), x.mean(axis=0).argmax(), np.abs(x).cumsum(axis=1).sum(axis=-1)
+
+
+def test_records_lists_and_chains():
+    check(of_records, 2.0, -1.0)
+    check(of_appended_list, 4)
+    check(chained, sample((3, 4), "float64"))
 
 
 def of_scalar(s):

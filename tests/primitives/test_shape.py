@@ -284,7 +284,7 @@ def vh_stacks(a, b):
 
 
 def hstack_2d(a, b):
-    return np.hstack((a, b)), np.vstack([a, b]), np.column_stack([a, b])
+    return np.hstack((a, b)), np.column_stack([a, b]), np.vstack([a.T, b.T])
 
 
 def concat_scalars(s):
@@ -303,7 +303,7 @@ def test_joining():
     check(concats, X2, arr(3, 4))
     check(concat_mixed, arr(2, dtype=np.int64), arr(3))
     check(stacks, X2, arr(3, 4))
-    check(stacks, arr(3, dtype=bool), arr(3, dtype=np.int64))
+    check(stacks, arr(2, 3, dtype=bool), arr(2, 3, dtype=np.int64))
     check(stack_scalars, 1.5, 2.5)
     check(stack_appended, 4)
     check(vh_stacks, arr(3), arr(3))
@@ -462,7 +462,23 @@ def from_records(a, b):
 def copy_is_independent(x):
     y = x.copy()
     y[0] = 100.0
-    return x, y
+    z = np.array(x)
+    z[1] = 200.0
+    w = x.astype(float)
+    w[2] = 300.0
+    v = np.copy(x)
+    v[0] = 400.0
+    t = np.tile(x, 1)
+    t[0] = 500.0
+    return x, y, z, w, v, t
+
+
+def asarray_aliases(x):
+    y = np.asarray(x)
+    y[0] = 100.0
+    z = np.array(x, copy=False)
+    z[1] = 200.0
+    return x, y, z
 
 
 def items(x, s):
@@ -487,7 +503,8 @@ def test_conversions():
     check(from_records, 1.5, 2.5)
     check(from_records, 1, 2)
     check(copy_is_independent, arr(3))
-    check(items, arr(3), 4.0)
+    check(asarray_aliases, arr(3))
+    check(items, arr(3), np.float64(4.0))
     fails(item_index, arr(3), match="item\\(\\) with an index")
     fails(astype_bad, arr(3), match="float32")
     with pytest.raises(ValueError):

@@ -182,6 +182,7 @@ class Frame:
         self.pyfunc = pyfunc
         self.env: dict[str, Any] = {}
         self.cur_node: ast.AST = source.node
+        self.loop_aliases: dict[str, str] = {}
 
     # ---- errors and locations --------------------------------------------------------------
 
@@ -768,11 +769,15 @@ class Frame:
         for n in targets:  # a loop variable read after the loop keeps its last value
             if analysis.read_outside(self.source.node, n, s):
                 carried.append(n)
-        # Another name for an array the body writes into sees the writes (Python aliasing).
+        # Another name for an array the body writes into sees the writes (Python aliasing):
+        # it is not carried separately, it is bound to the same carry inside and after the loop.
+        self.loop_aliases = {}
         for n in list(carried):
             v = self.env.get(n)
             if isinstance(v, Var) and isinstance(v.type, Array) or isinstance(v, ListVal):
-                carried.extend(k for k, w in self.env.items() if w is v and k not in carried)
+                for k, w in self.env.items():
+                    if w is v and k != n and k not in self.loop_aliases and k not in carried:
+                        self.loop_aliases[k] = n
         return carried, local
 
     def for_loop(self, s: ast.For, has_break: bool, has_return: bool) -> tuple[Any, Any]:
@@ -802,6 +807,11 @@ class Frame:
         result = self.flagged_loop(s, carried, start, lambda i: E.add(i, step_c), test, body_prologue)
         self.mark_local(local, targets, carried, s)
         return result
+
+    def bind_aliases(self, aliases: dict[str, str]) -> None:
+        for alias, primary in aliases.items():
+            if primary in self.env:
+                self.env[alias] = self.env[primary]
 
     def mark_local(self, local: list[str], targets: list[str], carried: list[str], s: ast.AST) -> None:
         for n in local + [t for t in targets if t not in carried]:
@@ -859,6 +869,7 @@ class Frame:
                    prologue: Callable[[Var], None]) -> None:
         outer_env = dict(self.env)
         init = self.carry_init(carried)
+        aliases = dict(self.loop_aliases)
 
         def make_body(params_vals: tuple, index: Var) -> tuple[Builder, Any]:
             self.env = dict(outer_env)
@@ -867,6 +878,7 @@ class Frame:
                     self.env[n] = v
                 else:
                     self.env.pop(n, None)
+            self.bind_aliases(aliases)
             b = Builder(current().loc)
             with building(b):
                 prologue(index)
@@ -896,6 +908,7 @@ class Frame:
         _rename(outs, params)
         for n, v in zip(carried, unflatten(tree, list(outs))):
             self.env[n] = v
+        self.bind_aliases(aliases)
 
     def flagged_loop(self, s: ast.For | ast.While, carried: list[str], start: Atom | None,
                      advance: Callable[[Atom], Atom] | None, test: Callable[..., Atom] | None,
@@ -905,6 +918,7 @@ class Frame:
         the user carries."""
         outer_env = dict(self.env)
         carries0 = self.carry_init(carried)
+        aliases = dict(self.loop_aliases)
         init = (carries0, lit(0), start if start is not None else NOTHING, NOTHING) if flags else (carries0,)
 
         def enter(vals: tuple) -> None:
@@ -914,6 +928,7 @@ class Frame:
                     self.env[n] = v
                 else:
                     self.env.pop(n, None)
+            self.bind_aliases(aliases)
 
         def user_test(vals: tuple) -> Atom:
             if test is not None:
@@ -975,6 +990,7 @@ class Frame:
         vals = unflatten(tree, list(outs))
         for n, v in zip(carried, vals[0]):
             self.env[n] = v
+        self.bind_aliases(aliases)
         return (vals[1], vals[3]) if flags else (None, NOTHING)
 
     def while_loop(self, s: ast.While, has_break: bool, has_return: bool) -> tuple[Any, Any]:

@@ -63,8 +63,33 @@ broadcast_to_shape = primitive(
 # ---- tapes ----------------------------------------------------------------------------------
 
 
-class _TapeValue(list):
-    """The interpreter's tape: a Python list (the native backend uses growable arrays)."""
+class TapeValue:
+    """The interpreter's tape: a shared Python list and this version's length. Pushing appends
+    in place when this version is the newest (O(1)), and copies otherwise; an older version keeps
+    its own length, so tapes behave as values."""
+
+    __slots__ = ("items", "n")
+
+    def __init__(self, items: list | None = None, n: int | None = None) -> None:
+        self.items = items if items is not None else []
+        self.n = len(self.items) if n is None else n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, k: int):
+        if not 0 <= k < self.n:
+            raise IndexError(f"tape index {k} out of range for a tape of {self.n}")
+        return self.items[k]
+
+    def __iter__(self):
+        return iter(self.items[: self.n])
+
+    def push(self, v) -> "TapeValue":
+        if len(self.items) == self.n:
+            self.items.append(v)
+            return TapeValue(self.items, self.n + 1)
+        return TapeValue(self.items[: self.n] + [v])
 
 
 def _tape_new_rule(ts, elem, **_):
@@ -72,7 +97,7 @@ def _tape_new_rule(ts, elem, **_):
     return [Tape(elem)]
 
 
-tape_new = primitive("tape_new", _tape_new_rule, impl=lambda capacity, elem: _TapeValue())
+tape_new = primitive("tape_new", _tape_new_rule, impl=lambda capacity, elem: TapeValue())
 
 
 def _tape_push_rule(ts, **_):
@@ -83,9 +108,7 @@ def _tape_push_rule(ts, **_):
 
 
 def _tape_push(tape, v):
-    # Pushing never changes earlier entries: the list is shared with older versions safely.
-    tape.append(v)
-    return tape
+    return tape.push(v)
 
 
 tape_push = primitive("tape_push", _tape_push_rule, impl=_tape_push)
@@ -100,3 +123,139 @@ def _tape_get_rule(ts, **_):
 
 
 tape_get = primitive("tape_get", _tape_get_rule, impl=lambda tape, k: tape[int(k)])
+
+
+def _tape_len_rule(ts, **_):
+    if not isinstance(ts[0], Tape):
+        raise TypeRuleError(f"tape_len needs a tape, found {ts[0]}")
+    return [Scalar(DType.int64)]
+
+
+tape_len = primitive("tape_len", _tape_len_rule, impl=lambda tape: len(tape))
+
+
+def _zeros_like_value(v):
+    if isinstance(v, TapeValue):
+        return TapeValue([_zeros_like_value(x) for x in v])
+    return np.zeros_like(np.asarray(v, dtype=np.float64)) if np.ndim(v) else np.float64(0.0)
+
+
+# A tape of zeros shaped like `tape` (the cotangent or tangent of a tape that nothing touched).
+tape_zeros_like = primitive("tape_zeros_like", lambda ts, **_: [ts[0]],
+                            impl=lambda tape: _zeros_like_value(tape))
+
+
+def _add_values(a, b):
+    if isinstance(a, TapeValue):
+        return TapeValue([_add_values(x, y) for x, y in zip(a, b)])
+    return np.add(a, b)
+
+
+def _tape_add_at(tape, k, v):
+    items = list(tape)  # functional: a new tape
+    k = int(k)
+    items[k] = _add_values(items[k], v)
+    return TapeValue(items)
+
+
+def _tape_add_at_rule(ts, **_):
+    tape, k, v = ts
+    if not isinstance(tape, Tape) or tape.elem != v:
+        raise TypeRuleError(f"cannot add a value of type {v} into {tape}")
+    return [tape]
+
+
+tape_add_at = primitive("tape_add_at", _tape_add_at_rule, impl=_tape_add_at)
+tape_add = primitive("tape_add", lambda ts, **_: [ts[0]], impl=_add_values)
+
+
+# ---- derivative rules of the AD primitives themselves (for higher order) ----------------------
+
+
+def _lin(f):
+    return f
+
+
+ad_zeros.jvp = lambda ins, ts, outs, **p: [None]
+ad_zeros.vjp = lambda cts, ins, outs, **p: [None] * len(ins)
+sum_to_shape.jvp = lambda ins, ts, outs, **p: [None if ts[0] is None else sum_to_shape(ts[0], *ins[1:])]
+sum_to_shape.vjp = lambda cts, ins, outs, **p: [None if cts[0] is None else broadcast_to_shape(cts[0], *_dims(ins[0])), *([None] * (len(ins) - 1))]
+broadcast_to_shape.jvp = lambda ins, ts, outs, **p: [None if ts[0] is None else broadcast_to_shape(ts[0], *ins[1:])]
+broadcast_to_shape.vjp = lambda cts, ins, outs, **p: [None if cts[0] is None else _unb(cts[0], ins[0]), *([None] * (len(ins) - 1))]
+
+
+def _dims(x):
+    from ..transforms.adutil import dims_of
+
+    return dims_of(x)
+
+
+def _unb(ct, x):
+    from ..transforms.adutil import unbroadcast
+
+    return unbroadcast(ct, x)
+
+
+tape_new.jvp = lambda ins, ts, outs, **p: [None]
+tape_new.vjp = lambda cts, ins, outs, **p: [None]
+
+
+def _push_jvp(ins, ts, outs, **p):
+    tape, v = ins
+    t_tape, t_v = ts
+    if t_tape is None and t_v is None:
+        return [None]
+    from ..transforms.adutil import zeros_like
+
+    t_tape = t_tape if t_tape is not None else tape_zeros_like(tape)
+    return [tape_push(t_tape, t_v if t_v is not None else zeros_like(v))]
+
+
+def _push_vjp(cts, ins, outs, **p):
+    (ct,) = cts
+    if ct is None:
+        return [None, None]
+    tape, v = ins
+    return [ct, tape_get(ct, tape_len(tape))]
+
+
+tape_push.jvp, tape_push.vjp = _push_jvp, _push_vjp
+tape_get.jvp = lambda ins, ts, outs, **p: [None if ts[0] is None else tape_get(ts[0], ins[1])]
+
+
+def _get_vjp(cts, ins, outs, **p):
+    (ct,) = cts
+    if ct is None:
+        return [None, None]
+    from ..transforms.vjp import Accum
+
+    tape, k = ins
+    return [Accum(lambda existing: tape_add_at(existing if existing is not None else tape_zeros_like(tape), k, ct)), None]
+
+
+tape_get.vjp = _get_vjp
+tape_len.jvp = lambda ins, ts, outs, **p: [None]
+tape_len.vjp = lambda cts, ins, outs, **p: [None]
+tape_zeros_like.jvp = lambda ins, ts, outs, **p: [None]
+tape_zeros_like.vjp = lambda cts, ins, outs, **p: [None]
+tape_add_at.jvp = lambda ins, ts, outs, **p: [_tadd(ts[0], ts[2], ins)]
+tape_add_at.vjp = lambda cts, ins, outs, **p: [cts[0], None, None if cts[0] is None else tape_get(cts[0], ins[1])]
+tape_add.jvp = lambda ins, ts, outs, **p: [_tsum(ts[0], ts[1], ins[0])]
+tape_add.vjp = lambda cts, ins, outs, **p: [cts[0], cts[0]]
+
+
+def _tadd(t_tape, t_v, ins):
+    if t_tape is None and t_v is None:
+        return None
+    from ..transforms.adutil import zeros_like
+
+    base = t_tape if t_tape is not None else tape_zeros_like(ins[0])
+    return tape_add_at(base, ins[1], t_v if t_v is not None else zeros_like(ins[2]))
+
+
+def _tsum(a, b, like):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return tape_add(a, b)

@@ -163,7 +163,8 @@ def _append_impl(buf, n, v):
         if n and buf.shape[1:] != v.shape:
             raise ValueError(f"list elements have different shapes: {buf.shape[1:]} and {v.shape}")
         grown = np.empty((max(8, 2 * buf.shape[0]),) + v.shape, dtype=buf.dtype)
-        grown[:n] = buf[:n]
+        if n:  # an empty buffer may have another element shape
+            grown[:n] = buf[:n]
         buf = grown
     buf[n] = v
     return buf, n + 1

@@ -118,7 +118,9 @@ def _einsum_rule(ts: list[Type], spec: str, **_: Any) -> list[Type]:
 
 def _einsum_impl(*xs, spec: str):
     # Contraction order only changes speed (and rounding); optimising pays from three operands.
-    return np.einsum(spec, *xs, optimize=len(xs) > 2)
+    r = np.einsum(spec, *xs, optimize=len(xs) > 2)
+    # A transpose or a diagonal comes back as a view; results never alias their inputs.
+    return r.copy() if isinstance(r, np.ndarray) and r.base is not None else r
 
 
 # einsum(*xs, spec="ij,jk->ik"): `spec` is always explicit (the frontend makes NumPy's implicit

@@ -103,6 +103,9 @@ def elementwise_rule(result: str) -> Callable[..., list[Type]]:
     "logical" (bool in, bool out), "int_or_bool" (bitwise ops)."""
 
     def rule(types: list[Type], **_: Any) -> list[Type]:
+        for t in types:
+            if not isinstance(t, (Scalar, Array)):
+                _fail(f"elementwise operations take scalars and arrays, found {t}")
         nd = broadcast_ndim(types)
         dts = [t.dtype for t in types]
         if result == "promote":

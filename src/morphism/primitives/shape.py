@@ -11,7 +11,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.core import Array, DType, Scalar, make_type, promote
-from .registry import TypeRuleError, check_int_scalars, normalize_axis, primitive, require_array
+from .registry import (
+    ELEMENTWISE,
+    LINEAR,
+    TypeRuleError,
+    check_int_scalars,
+    normalize_axis,
+    primitive,
+    require_array,
+    same_type,
+)
 
 
 def _owned(r):
@@ -117,6 +126,11 @@ def _roll_rule(ts, axis, **_):
 
 # roll(x, shift, axis): the shift is a run-time operand.
 roll = primitive("roll", _roll_rule, impl=lambda x, shift, axis: np.roll(x, int(shift), axis=axis))
+
+
+# A new array equal to x. The IR is functional, so this matters only to the frontend: a name bound
+# to a copy must not see writes through the original (Python aliasing is tracked by Var identity).
+copy = primitive("copy", same_type, impl=lambda x: np.array(x, copy=True), traits={ELEMENTWISE, LINEAR})
 
 
 # ---- ranges ---------------------------------------------------------------------------------

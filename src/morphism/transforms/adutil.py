@@ -10,7 +10,10 @@ from ..ir.core import Array, Atom, DType, Lit, Scalar, Tape, Type, Var, lit, mak
 
 
 def is_float(t: Type) -> bool:
-    return not isinstance(t, Tape) and t.dtype == DType.float64
+    """Whether values of type `t` carry derivatives (float64 values, and tapes of them)."""
+    while isinstance(t, Tape):
+        t = t.elem
+    return t.dtype == DType.float64
 
 
 def dims_of(x: Atom) -> list[Atom]:
@@ -21,6 +24,10 @@ def dims_of(x: Atom) -> list[Atom]:
 
 def zeros_like(x: Atom) -> Atom:
     """Float zeros with the shape of `x` (made from its dims, so reverse mode saves only them)."""
+    if isinstance(x.type, Tape):
+        from ..primitives.ad_support import tape_zeros_like
+
+        return tape_zeros_like(x)
     if isinstance(x.type, Scalar):
         return lit(0.0)
     from ..primitives.ad_support import ad_zeros
@@ -34,6 +41,10 @@ def add_ct(a: Atom | None, b: Atom | None) -> Atom | None:
         return b
     if b is None:
         return a
+    if isinstance(a.type, Tape):
+        from ..primitives.ad_support import tape_add
+
+        return tape_add(a, b)
     from ..primitives.elementwise import add
 
     return add(a, b)

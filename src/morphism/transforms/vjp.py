@@ -114,7 +114,7 @@ class _VJP:
         if e.prim.has(EFFECT):
             return
         if not any(is_float(a.type) and isinstance(a, Var) for a in e.inputs):
-            return
+            return  # no input can carry a cotangent
         rule = e.prim.vjp
         if rule is None or isinstance(rule, NOT_APPLICABLE):
             why = f": {rule.reason}" if isinstance(rule, NOT_APPLICABLE) else ""
@@ -238,7 +238,7 @@ class _VJP:
                 sub = substitute(blk, mapping)
                 bb.eqns.extend(sub.eqns)
                 n = len(fl)
-                new_acc = [E.add(a, c) for a, c in zip(acc_params, sub.results[n:])]
+                new_acc = [add_ct(a, c) for a, c in zip(acc_params, sub.results[n:])]
             back = bb.block([k_var, *ct_params, *acc_params], [*sub.results[:n], *new_acc])
             outs = C.for_range(lit(0), trips, lit(1), *ct_init, *acc_init, body=back)
             for j, k in enumerate(fl):
@@ -279,9 +279,13 @@ def vjp_ref(ref: FuncRef, memo: dict) -> FuncRef:
     return new
 
 
-def _combined(f: Func, wrt: Sequence[bool], memo: dict, return_primal: bool) -> Func:
-    ctps = [Var(r.type, f"{r.hint}_ct" if isinstance(r, Var) and r.hint else "ct") for r in f.results if is_float(r.type)]
-    seeds = [(r, c) for r, c in zip([r for r in f.results if is_float(r.type)], ctps)]
+def _combined(f: Func, wrt: Sequence[bool], memo: dict, return_primal: bool,
+              seeds_mask: Sequence[bool] | None = None) -> Func:
+    float_results = [r for r in f.results if is_float(r.type)]
+    seeds_mask = list(seeds_mask) if seeds_mask is not None else [True] * len(float_results)
+    ctps = [Var(r.type, f"{r.hint}_ct" if isinstance(r, Var) and r.hint else "ct")
+            for r, m in zip(float_results, seeds_mask) if m]
+    seeds = list(zip([r for r, m in zip(float_results, seeds_mask) if m], ctps))
     v = _VJP(memo)
     fwd, bwd, ct = v.sweep(f.body, seeds, f.loc)
     b = Builder(f.loc)
@@ -294,8 +298,8 @@ def _combined(f: Func, wrt: Sequence[bool], memo: dict, return_primal: bool) -> 
     return Func(f.name + "_vjp", body, loc=f.loc)
 
 
-def vjp_func(f: Func, wrt: Sequence[bool]) -> Func:
+def vjp_func(f: Func, wrt: Sequence[bool], seeds: Sequence[bool] | None = None) -> Func:
     """f(x...) -> y...  becomes  f_vjp(x..., y_ct...) -> (y..., x_ct...) where the ys are
-    f's results, y_ct a cotangent for each float result and x_ct one for each float param
-    with `wrt` set."""
-    return _combined(f, wrt, {}, return_primal=True)
+    f's results, y_ct a cotangent for each float result (those with `seeds` set, default all)
+    and x_ct one for each float param with `wrt` set."""
+    return _combined(f, wrt, {}, return_primal=True, seeds_mask=seeds)

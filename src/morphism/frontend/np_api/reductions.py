@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ...ir.core import Atom, DType, Scalar, lit
+from ...ir.core import Atom, DType, Lit, Scalar, lit
 from ...primitives import control as C
 from ...primitives import elementwise as E
 from ...primitives import indexing as I
@@ -24,6 +24,7 @@ from ...primitives import reductions as R
 from ...primitives import shape as S
 from ..library import (
     bind_args,
+    cast,
     error,
     implements,
     lookup,
@@ -33,7 +34,6 @@ from ..library import (
     to_atom,
     to_float,
     type_error,
-    cast,
 )
 
 Axes = tuple[int, ...] | None
@@ -102,7 +102,7 @@ def _one_axis(x: Atom, axis: Any, name: str) -> int | None:
     ax = _axis_values(axis)
     if ax is None:
         return None
-    if not isinstance(static(axis, "axis"), (int, np.integer)):
+    if isinstance(static(axis, "axis"), tuple):
         type_error(f"{name}: axis must be one integer or None, found {ax!r}")
     return _normalize(ax[0], x.type.ndim)
 
@@ -133,7 +133,8 @@ def _count(x: Atom, axes: Axes) -> Atom:
     """The number of elements a reduction over `axes` combines (an i64 scalar)."""
     if axes is None:
         return I.size(x)
-    return _fold(E.mul, [I.dim(x, axis=a) for a in axes], lit(1))
+    dims = [I.dim(x, axis=a) for a in axes]
+    return _fold(E.mul, dims) if dims else lit(1)
 
 
 def _along(x: Atom, axis: int, item: tuple[str, ...], ops: tuple) -> Atom:
@@ -229,6 +230,8 @@ def _var(a, axis, dtype, out, ddof, keepdims, name: str) -> Atom:
     n = _count(x, ax)
     d = E.sub(x, E.div(R.reduce_sum(x, axis=ax, keepdims=True), n))
     ss = R.reduce_sum(E.mul(d, d), axis=ax, keepdims=_flag(keepdims, "keepdims"))
+    if isinstance(ddof, Lit) and ddof.value == 0:
+        return E.div(ss, n)
     return E.div(ss, E.maximum(E.sub(n, ddof), lit(0)))
 
 

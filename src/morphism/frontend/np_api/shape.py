@@ -176,6 +176,11 @@ def _size_attr(x: Atom) -> Atom:
     return I.size(x)
 
 
+@attribute("dtype")
+def _dtype_attr(x: Atom) -> np.dtype:
+    return x.type.dtype.np  # a compile-time constant: `np.zeros(n, dtype=x.dtype)`
+
+
 @attribute("T")
 def _T_attr(x: Atom) -> Atom:
     return transpose(x, None)
@@ -413,6 +418,7 @@ def _np_stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     whole = _stacked(arrays)
     if whole is not None:
         r = moveaxis(whole, 0, ax)
+        r = S.copy(r) if r is whole else r
     else:
         xs = sequence(arrays, "np.stack")
         nd = xs[0].type.ndim
@@ -512,7 +518,7 @@ def _np_roll(a, shift, axis=None):
 
 @api(np.tile)
 def _np_tile(A, reps):
-    x = to_atom(A)
+    x = orig = to_atom(A)
     reps = dims_of(reps, "np.tile: reps")
     d = max(len(reps), x.type.ndim)
     reps = [lit(1)] * (d - len(reps)) + reps
@@ -522,7 +528,7 @@ def _np_tile(A, reps):
     # (s0, s1, ...) -> (1, s0, 1, s1, ...) -> broadcast to (r0, s0, r1, s1, ...) -> (r0*s0, r1*s1, ...).
     tiled = [i for i, r in enumerate(reps) if not (isinstance(r, Lit) and r.value == 1)]
     if not tiled:
-        return x
+        return S.copy(x) if x is orig else x  # NumPy's tile always makes a new array
     spec, bdims = [], []
     for i in range(d):
         if i in tiled:
@@ -681,32 +687,39 @@ def _np_meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
 # ---- copies and conversions -----------------------------------------------------------------
 
 
-def _as_array(a: Any, dtype: Any = None, ndmin: Any = 0) -> Atom:
+def _as_array(a: Any, dtype: Any = None, ndmin: Any = 0, copy: bool = False) -> Atom:
+    """np.array / np.asarray. Records become arrays (to_atom stacks them); an array is the same
+    value, aliased as in NumPy unless `copy` or a conversion makes a new one."""
     x = to_atom(a, "np.array()")
     dt = static_dtype(dtype)
-    if dt is not None:
-        x = cast(x, dt)
+    if dt is not None and dt != x.type.dtype:
+        x, copy = cast(x, dt), False
     nmin = static_int(ndmin, "ndmin")
     if x.type.ndim < nmin:
-        x = index(x, ("n",) * (nmin - x.type.ndim) + (ALL,) * x.type.ndim)
-    return x
+        x, copy = index(x, ("n",) * (nmin - x.type.ndim) + (ALL,) * x.type.ndim), False
+    return S.copy(x) if copy and is_atom(a) and isinstance(x.type, Array) else x
 
 
 @api(np.array)
-def _np_array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, **kw):
-    check_no_kwargs("np.array", kw)
-    return _as_array(object, dtype, ndmin)
+def _np_array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndmax=0, like=None):
+    if static(ndmax, "ndmax"):
+        error("np.array(ndmax=...) is not supported yet")
+    return _as_array(object, dtype, ndmin, copy=bool(static(copy, "copy")))
 
 
-@api(np.asarray, np.ascontiguousarray, np.asanyarray)
-def _np_asarray(a, dtype=None, order=None, **kw):
-    check_no_kwargs("np.asarray", kw, ("copy", "device", "like"))
+@api(np.asarray, np.asanyarray)
+def _np_asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
+    return _as_array(a, dtype, copy=bool(static(copy, "copy")))
+
+
+@api(np.ascontiguousarray)
+def _np_ascontiguousarray(a, dtype=None, *, like=None):
     return _as_array(a, dtype)
 
 
-# Values are immutable in the IR, so a copy is the value itself.
-api(np.copy)(lambda a, order="K", subok=False: to_atom(a))
-meth("copy")(lambda self, order="C": self)
+# A copy is a new value: writes into it must not reach the original (and vice versa).
+api(np.copy)(lambda a, order="K", subok=False: _as_array(a, copy=True))
+meth("copy")(lambda self, order="C": S.copy(self))
 
 
 @meth("astype")
@@ -716,6 +729,8 @@ def _m_astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
     dt = static_dtype(dtype)
     if dt is None:
         type_error("astype() needs a dtype")
+    if dt == self.type.dtype:
+        return S.copy(self) if static(copy, "copy") else self
     return cast(self, dt)
 
 
