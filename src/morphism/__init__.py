@@ -1,6 +1,6 @@
 """morphism: a compiler for differentiable numerical Python."""
 
-from .api import disable_jit, grad, jit, make_ir, value_and_grad
+from .api import disable_jit, grad, jit, jvp, make_ir, value_and_grad, vjp
 from .errors import (
     ArgumentError,
     MorphismError,
@@ -12,7 +12,7 @@ from .errors import (
 from .ir.core import Func
 
 __all__ = [
-    "jit", "make_ir", "disable_jit", "Func", "grad", "value_and_grad",
+    "jit", "make_ir", "disable_jit", "Func", "grad", "value_and_grad", "jvp", "vjp",
     "MorphismError", "UnsupportedSyntaxError", "MorphismTypeError", "UndefinedVariableError",
     "ArgumentError", "VerifyError",
 ]

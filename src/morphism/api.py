@@ -479,3 +479,162 @@ def grad(fn: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, 
 def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, **kw: Any) -> Callable:
     """Like `grad`, returning `(value, grad)` (`((value, aux), grad)` with `has_aux`)."""
     return _Grad(fn, argnums=argnums, has_aux=has_aux, with_value=True, **kw)
+
+
+class _ExtraSpec:
+    """A specialisation of `fn` for its primal arguments, plus extra leaves (tangents or
+    cotangents) passed after them."""
+
+    def __init__(self, base: Specialization, extra_leaves: list[Any], extra_types: list[Type], tag: Any):
+        self.base = base
+        self.bound = base.bound
+        self.leaves = [*base.leaves, *extra_leaves]
+        self.extra_types = extra_types
+        self.signature = Signature((base.signature.key, tag, tuple(extra_types)))
+
+
+def _float_leaves(what: str, tree_like: Any, primal_leaves: list, types: list[Type], path: str) -> tuple[list, list[Type]]:
+    """The leaves of `tree_like` (tangents or cotangents) that go with float primal leaves."""
+    from .transforms.adutil import is_float
+
+    leaves, _ = pytree.flatten(tree_like)
+    if len(leaves) != len(primal_leaves):
+        raise ArgumentError(f"{what}: the {path} must have the same pytree structure as the primals "
+                            f"({len(primal_leaves)} leaves), found {len(leaves)} leaves")
+    out, ts = [], []
+    for x, p, t in zip(leaves, primal_leaves, types):
+        if not is_float(t):
+            continue
+        tx = _leaf_type(what, path, x if not isinstance(x, (int, float)) or isinstance(x, bool) else float(x))
+        if isinstance(x, (Var, Lit)):
+            if tx.ndim != t.ndim:
+                raise ArgumentError(f"{what}: a {path} leaf has type {tx}, its primal {t}")
+            out.append(x)
+        else:
+            arr = np.asarray(x, dtype=np.float64)
+            if np.shape(p) != arr.shape:
+                raise ArgumentError(f"{what}: a {path} leaf has shape {arr.shape}, its primal {np.shape(p)}")
+            out.append(arr if arr.ndim else np.float64(arr))
+        ts.append(t)
+    return out, ts
+
+
+class _JVPOf(Transformed):
+    """`(primals, tangents) -> (outputs, output tangents)` for a fixed function."""
+
+    def specialize(self, args: tuple, kwargs: dict) -> _ExtraSpec:
+        primals, tangents = args
+        if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+            raise ArgumentError("jvp: primals and tangents must be tuples (or lists) of arguments")
+        if len(primals) != len(tangents):
+            raise ArgumentError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+        base = Specialization(self.fn, tuple(primals), {}, self.static_argnums)
+        extra, types = _float_leaves("jvp", tuple(tangents), base.leaves, base.leaf_types, "tangents")
+        return _ExtraSpec(base, extra, types, "jvp")
+
+    def build(self, spec: _ExtraSpec) -> tuple[Func, list]:
+        from .ir.subst import inline
+        from .transforms.adutil import is_float, zeros_like
+        from .transforms.jvp import jvp_func
+
+        F, captured = trace_any(self.fn, spec.base)
+        mask = [is_float(t) for t in spec.base.leaf_types]
+        J = jvp_func(F, mask)
+        params = [Var(p.type, p.hint) for p in F.params]
+        tparams = [Var(t, f"{p.hint}_dot") for p, t in zip(F.params, spec.extra_types) if True]
+        tparams = [Var(p.type, f"{p.hint}_dot") for p, m in zip(F.params, mask) if m]
+        b = Builder(F.loc)
+        with building(b):
+            outs = inline(J, [*params, *tparams])
+            n = len(F.results)
+            primal, touts = outs[:n], iter(outs[n:])
+            tangent_leaves = [next(touts) if is_float(r.type) else _int_zeros(r) for r in primal]
+        result = (pytree.unflatten(F.out_tree, primal), pytree.unflatten(F.out_tree, tangent_leaves))
+        return finish(f"jvp_{F.name}", [*params, *tparams], b, result), captured
+
+
+def _int_zeros(r: Atom) -> Atom:
+    from .ir.core import DType, lit
+    from .primitives.creation import zeros
+    from .transforms.adutil import dims_of
+
+    if isinstance(r.type, Scalar):
+        return lit(0, r.type.dtype)
+    return zeros(*dims_of(r), dtype=r.type.dtype)
+
+
+_transform_cache: dict[tuple, Transformed] = {}
+
+
+def _cached(kind: type, fn: Callable, **kw: Any) -> Transformed:
+    key = (kind, fn, tuple(sorted(kw.items())))
+    try:
+        t = _transform_cache.get(key)
+    except TypeError:
+        return kind(fn, **kw)
+    if t is None:
+        t = _transform_cache[key] = kind(fn, **kw)
+    return t
+
+
+def jvp(fn: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    """Forward mode: `(fn(*primals), J(primals) @ tangents)`, with JAX's conventions."""
+    return _cached(_JVPOf, fn)(tuple(primals), tuple(tangents))
+
+
+class _VJPOf(Transformed):
+    """`(primals, cotangents) -> cotangents of the primals` for a fixed function."""
+
+    def specialize(self, args: tuple, kwargs: dict) -> _ExtraSpec:
+        primals, ct = args
+        base = Specialization(self.fn, tuple(primals), {}, self.static_argnums)
+        low = _cached(Jitted, self.fn, static_argnums=self.static_argnums)._lowered(base)
+        outs_proto = [np.zeros(0) for _ in low.ir.results]
+        from .transforms.adutil import is_float
+
+        ct_leaves, _ = pytree.flatten(ct)
+        if len(ct_leaves) != len(low.ir.results):
+            raise ArgumentError(f"vjp: the cotangent must have the structure of the output "
+                                f"({len(low.ir.results)} leaves), found {len(ct_leaves)}")
+        extra, types = [], []
+        for c, r in zip(ct_leaves, low.ir.results):
+            if is_float(r.type):
+                arr = np.asarray(c, dtype=np.float64)
+                extra.append(arr if arr.ndim else np.float64(arr))
+                types.append(r.type)
+        return _ExtraSpec(base, extra, types, "vjp")
+
+    def build(self, spec: _ExtraSpec) -> tuple[Func, list]:
+        from .ir.subst import inline
+        from .transforms.adutil import is_float, zeros_like
+        from .transforms.vjp import vjp_func
+
+        F, captured = trace_any(self.fn, spec.base)
+        mask = [is_float(t) for t in spec.base.leaf_types]
+        V = vjp_func(F, mask)
+        params = [Var(p.type, p.hint) for p in F.params]
+        cparams = [Var(r.type, "ct") for r in F.results if is_float(r.type)]
+        b = Builder(F.loc)
+        with building(b):
+            outs = inline(V, [*params, *cparams])
+            cts = iter(outs[len(F.results):])
+            leaf_cts = [next(cts) if m else _int_zeros(p) for p, m in zip(params, mask)]
+        grads = []
+        for pname, part in spec.base.parts:
+            if part[0] == "tree":
+                n = part[2]
+                grads.append(pytree.unflatten(part[1], leaf_cts[:n]))
+                leaf_cts = leaf_cts[n:]
+        return finish(f"vjp_{F.name}", [*params, *cparams], b, tuple(grads)), captured
+
+
+def vjp(fn: Callable, *primals: Any) -> tuple[Any, Callable]:
+    """Reverse mode: `(fn(*primals), vjp_fn)` where `vjp_fn(ct)` is the tuple of cotangents of
+    the primals (J(primals)^T ct), as in JAX."""
+    out = _cached(Jitted, fn)(*primals)
+    back = _cached(_VJPOf, fn)
+
+    def vjp_fn(ct: Any) -> tuple:
+        return back(primals, ct)
+
+    return out, vjp_fn

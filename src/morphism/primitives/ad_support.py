@@ -1,9 +1,9 @@
-"""Primitives that the derivative transformations emit: zeros made from run-time dims,
-cotangents summed back to an operand's shape (undoing broadcasting), tangents broadcast to an
-output's shape, and the tapes that carry residuals from the forward to the reverse sweep.
+"""Primitives that the derivative transformations emit: cotangents summed back to an
+operand's shape (the transpose of broadcasting, which `shape.broadcast_to` does), and the tapes
+that carry residuals from the forward to the reverse sweep.
 
-They take dims, not arrays, so that reverse mode saves an array's shape, never the array, when
-only its shape is needed."""
+Like `creation.zeros` and `shape.broadcast_to`, `sum_to_shape` takes dims, not an array, so that
+reverse mode saves an array's shape, never the array, when only its shape is needed."""
 
 from __future__ import annotations
 
@@ -11,16 +11,6 @@ import numpy as np
 
 from ..ir.core import Array, DType, Scalar, Tape, make_type
 from .registry import LINEAR, TypeRuleError, check_int_scalars, primitive
-
-
-def _zeros_rule(ts, dtype=DType.float64, **_):
-    check_int_scalars(ts, "dims")
-    return [make_type(dtype, len(ts))]
-
-
-# zeros of shape (d0, d1, ...) and dtype; with no dims, a scalar zero.
-ad_zeros = primitive("ad_zeros", _zeros_rule,
-                     impl=lambda *dims, dtype=DType.float64: np.zeros(tuple(int(d) for d in dims), dtype=dtype.np))
 
 
 def _to_shape_rule(ts, **_):
@@ -45,19 +35,6 @@ def _sum_to_shape(x, *dims):
 
 # The transpose of broadcasting: sums a cotangent down to the operand's shape.
 sum_to_shape = primitive("sum_to_shape", _to_shape_rule, impl=_sum_to_shape, traits={LINEAR})
-
-
-def _bcast_rule(ts, **_):
-    x, *dims = ts
-    check_int_scalars(dims, "dims")
-    if x.ndim > len(dims):
-        raise TypeRuleError(f"cannot broadcast a value of {x.ndim} dimensions to {len(dims)}")
-    return [make_type(x.dtype, len(dims))]
-
-
-broadcast_to_shape = primitive(
-    "broadcast_to_shape", _bcast_rule, traits={LINEAR},
-    impl=lambda x, *dims: np.array(np.broadcast_to(x, tuple(int(d) for d in dims))))
 
 
 # ---- tapes ----------------------------------------------------------------------------------
@@ -176,12 +153,14 @@ def _lin(f):
     return f
 
 
-ad_zeros.jvp = lambda ins, ts, outs, **p: [None]
-ad_zeros.vjp = lambda cts, ins, outs, **p: [None] * len(ins)
 sum_to_shape.jvp = lambda ins, ts, outs, **p: [None if ts[0] is None else sum_to_shape(ts[0], *ins[1:])]
-sum_to_shape.vjp = lambda cts, ins, outs, **p: [None if cts[0] is None else broadcast_to_shape(cts[0], *_dims(ins[0])), *([None] * (len(ins) - 1))]
-broadcast_to_shape.jvp = lambda ins, ts, outs, **p: [None if ts[0] is None else broadcast_to_shape(ts[0], *ins[1:])]
-broadcast_to_shape.vjp = lambda cts, ins, outs, **p: [None if cts[0] is None else _unb(cts[0], ins[0]), *([None] * (len(ins) - 1))]
+sum_to_shape.vjp = lambda cts, ins, outs, **p: [None if cts[0] is None else _bcast(cts[0], _dims(ins[0])), *([None] * (len(ins) - 1))]
+
+
+def _bcast(x, dims):
+    from .shape import broadcast_to
+
+    return broadcast_to(x, *dims)
 
 
 def _dims(x):

@@ -30,9 +30,9 @@ def zeros_like(x: Atom) -> Atom:
         return tape_zeros_like(x)
     if isinstance(x.type, Scalar):
         return lit(0.0)
-    from ..primitives.ad_support import ad_zeros
+    from ..primitives.creation import zeros
 
-    return ad_zeros(*dims_of(x), dtype=DType.float64)
+    return zeros(*dims_of(x), dtype=DType.float64)
 
 
 def add_ct(a: Atom | None, b: Atom | None) -> Atom | None:
@@ -73,9 +73,9 @@ def broadcast_like(t: Atom | None, out: Atom) -> Atom | None:
     """A tangent of an operand, broadcast to the shape of the result `out`."""
     if t is None or isinstance(out.type, Scalar):
         return t
-    from ..primitives.ad_support import broadcast_to_shape
+    from ..primitives.shape import broadcast_to
 
-    return broadcast_to_shape(t, *dims_of(out))
+    return broadcast_to(t, *dims_of(out))
 
 
 def to_float_ct(ct: Atom) -> Atom:
