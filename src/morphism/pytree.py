@@ -15,10 +15,18 @@ NAMESPACE = "morphism"
 _registered: set[type] = set()
 
 
+def _is_atom(x: Any) -> bool:
+    from .ir.core import Lit, Var
+
+    return isinstance(x, (Var, Lit))
+
+
 def _register_dataclasses(tree: Any) -> None:
     stack = [tree]
     while stack:
         x = stack.pop()
+        if _is_atom(x):
+            continue  # IR values are leaves, although they are dataclasses
         if dataclasses.is_dataclass(x) and not isinstance(x, type):
             cls = type(x)
             if cls not in _registered:
@@ -44,7 +52,8 @@ def _register_dataclasses(tree: Any) -> None:
 
 def flatten(tree: Any, is_leaf: Any = None) -> tuple[list[Any], Any]:
     _register_dataclasses(tree)
-    leaves, treedef = optree.tree_flatten(tree, is_leaf=is_leaf, namespace=NAMESPACE)
+    leaf = (lambda x: _is_atom(x) or is_leaf(x)) if is_leaf is not None else _is_atom
+    leaves, treedef = optree.tree_flatten(tree, is_leaf=leaf, namespace=NAMESPACE)
     return leaves, treedef
 
 
@@ -55,10 +64,10 @@ def unflatten(treedef: Any, leaves: list[Any]) -> Any:
 def paths(tree: Any) -> list[str]:
     """A readable path for each leaf, e.g. "params['w']" or "x[0]"."""
     _register_dataclasses(tree)
-    ps = optree.tree_paths(tree, namespace=NAMESPACE)
+    ps = optree.tree_paths(tree, is_leaf=_is_atom, namespace=NAMESPACE)
     return ["".join(f"[{p!r}]" if not isinstance(p, str) or True else f".{p}" for p in path) for path in ps]
 
 
 def tree_map(f: Any, tree: Any, *rest: Any) -> Any:
     _register_dataclasses(tree)
-    return optree.tree_map(f, tree, *rest, namespace=NAMESPACE)
+    return optree.tree_map(f, tree, *rest, is_leaf=_is_atom, namespace=NAMESPACE)

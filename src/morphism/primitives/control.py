@@ -145,3 +145,36 @@ def _print_impl(*values, template: tuple, sep: str = " ", end: str = "\n"):
 
 # print("x =", x): `template` holds the constant strings, None where a value goes.
 debug_print = primitive("debug_print", lambda ts, **_: [], impl=_print_impl, traits={EFFECT}, multiple_results=True)
+
+
+# Derivatives of control flow are structural: each transformation walks the nested blocks.
+from .registry import NOT_APPLICABLE  # noqa: E402
+
+_STRUCTURAL = NOT_APPLICABLE("differentiated structurally by the jvp/vjp transformations")
+for _p in (cond, for_range, while_loop, call):
+    _p.jvp = _p.vjp = _STRUCTURAL
+_EFFECT = NOT_APPLICABLE("an effect with no result to differentiate")
+for _p in (check, debug_print):
+    _p.jvp = _p.vjp = _EFFECT
+
+
+# ---- user functions with their own derivative rules ------------------------------------------
+
+
+def _custom_rule(ts, func: Any, **_):
+    _check_same(f"call to {func.name}", tuple(func.in_types), tuple(ts))
+    return list(func.out_types)
+
+
+def _custom_interpret(run: Callable, inputs: list, func: Any, **_):
+    return run(func.func.body, list(inputs), new_frame=True)
+
+
+# `@mo.custom_jvp` / `@mo.custom_vjp` functions: `func` is the primal body; `rule` the user's
+# object with its jvp (or fwd/bwd) functions, applied by the transformations.
+custom_jvp_call = primitive("custom_jvp_call", _custom_rule, interpret=_custom_interpret, traits={CONTROL},
+                            multiple_results=True)
+custom_vjp_call = primitive("custom_vjp_call", _custom_rule, interpret=_custom_interpret, traits={CONTROL},
+                            multiple_results=True)
+for _p in (custom_jvp_call, custom_vjp_call):
+    _p.jvp = _p.vjp = NOT_APPLICABLE("applies the user's rule: see mo.custom_jvp / mo.custom_vjp")

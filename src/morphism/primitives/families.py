@@ -8,3 +8,7 @@ from ..frontend.np_api import elementwise as _np_elementwise  # noqa: F401
 from ..frontend.np_api import linalg as _np_linalg  # noqa: F401
 from ..frontend.np_api import reductions as _np_reductions  # noqa: F401
 from ..frontend.np_api import shape as _np_shape  # noqa: F401
+
+from .. import custom as _custom  # noqa: E402
+
+_custom._register()

@@ -187,3 +187,157 @@ def _list_view_rule(ts, **_):
 
 
 list_view = primitive("list_view", _list_view_rule, impl=lambda buf, n: np.array(buf[: int(n)]))
+
+
+def _scatter_add_impl(x, v, *ops, spec):
+    # x.at[idx].add(v) with NumPy's ufunc.at (repeated indices accumulate). Axes that None
+    # added to the indexed view are size 1: drop them from v first.
+    out = np.array(x, dtype=np.result_type(x, v), copy=True)
+    idx = build_index(spec, ops)
+    if "n" in spec:
+        if any(s in ("a", "m") for s in spec):
+            raise NotImplementedError("scatter_add with both None and array indices")
+        view_ndim = np.ndim(out[idx])
+        pos, k, rest = [], 0, np.ndim(x) - sum(1 for s in spec if s in ("i",) or s[0] == "s")
+        for s in spec:
+            if s == "n":
+                pos.append(k)
+                k += 1
+            elif s[0] == "s":
+                k += 1
+            elif s == "e":
+                k += rest
+        v = np.broadcast_to(v, out[idx].shape)
+        v = np.squeeze(v, axis=tuple(pos)) if view_ndim == np.ndim(v) and pos else v
+        idx = tuple(i for i in idx if i is not None)
+    np.add.at(out, idx, v)
+    return out
+
+
+# x.at[idx].add(v): the transpose of getitem (repeated indices accumulate).
+scatter_add = primitive("scatter_add", _setitem_rule, impl=_scatter_add_impl)
+
+
+# ============================================================================================
+# Derivative rules
+
+
+def _adu():
+    from ..transforms import adutil
+
+    return adutil
+
+
+def _getitem_jvp(ins, ts, outs, spec):
+    return [None if ts[0] is None else getitem(ts[0], *ins[1:], spec=spec)]
+
+
+def _getitem_vjp(cts, ins, outs, spec):
+    (ct,) = cts
+    if ct is None:
+        return [None] * len(ins)
+    from ..transforms.vjp import Accum
+
+    x, *ops = ins
+    # Added into the existing cotangent of x: the values of x are never needed.
+    return [Accum(lambda existing: scatter_add(existing if existing is not None else _adu().zeros_like(x), ct, *ops, spec=spec)),
+            *([None] * len(ops))]
+
+
+getitem.jvp, getitem.vjp = _getitem_jvp, _getitem_vjp
+
+
+def _setitem_jvp(ins, ts, outs, spec):
+    x, v, *ops = ins
+    tx, tv = ts[0], ts[1]
+    if tx is None and tv is None:
+        return [None]
+    adu = _adu()
+    tx = tx if tx is not None else adu.zeros_like(x)
+    tv = tv if tv is not None else 0.0
+    return [setitem(tx, tv, *ops, spec=spec)]
+
+
+def _setitem_vjp(cts, ins, outs, spec):
+    (ct,) = cts
+    x, v, *ops = ins
+    if ct is None:
+        return [None] * len(ins)
+    adu = _adu()
+    ct_x = setitem(ct, 0.0, *ops, spec=spec) if adu.is_float(x.type) else None
+    ct_v = adu.unbroadcast(getitem(ct, *ops, spec=spec), v) if adu.is_float(v.type) else None
+    return [ct_x, ct_v, *([None] * len(ops))]
+
+
+setitem.jvp, setitem.vjp = _setitem_jvp, _setitem_vjp
+
+
+def _scatter_add_jvp(ins, ts, outs, spec):
+    x, v, *ops = ins
+    tx, tv = ts[0], ts[1]
+    if tx is None and tv is None:
+        return [None]
+    if tv is None:
+        return [tx]
+    tx = tx if tx is not None else _adu().zeros_like(x)
+    return [scatter_add(tx, tv, *ops, spec=spec)]
+
+
+def _scatter_add_vjp(cts, ins, outs, spec):
+    (ct,) = cts
+    x, v, *ops = ins
+    if ct is None:
+        return [None] * len(ins)
+    return [ct, _adu().unbroadcast(getitem(ct, *ops, spec=spec), v), *([None] * len(ops))]
+
+
+scatter_add.jvp, scatter_add.vjp = _scatter_add_jvp, _scatter_add_vjp
+
+
+def _append_jvp(ins, ts, outs):
+    buf, n, v = ins
+    tb, _, tv = ts
+    if tb is None and tv is None:
+        return [None, None]
+    adu = _adu()
+    tb = tb if tb is not None else adu.zeros_like(buf)
+    tv = tv if tv is not None else adu.zeros_like(v)
+    return [list_append(tb, n, tv)[0], None]
+
+
+def _append_vjp(cts, ins, outs):
+    ct = cts[0]
+    buf, n, v = ins
+    if ct is None:
+        return [None, None, None]
+    adu = _adu()
+    ct_v = getitem(ct, n, spec=("i",))
+    # The new buffer may have grown: the old one's cotangent is its first rows.
+    ct_buf = getitem(ct, dim(buf, axis=0), spec=("s010",))
+    return [ct_buf if adu.is_float(buf.type) else None, None, ct_v if adu.is_float(v.type) else None]
+
+
+list_append.jvp, list_append.vjp = _append_jvp, _append_vjp
+
+
+def _view_jvp(ins, ts, outs):
+    return [None if ts[0] is None else list_view(ts[0], ins[1])]
+
+
+def _view_vjp(cts, ins, outs):
+    (ct,) = cts
+    if ct is None:
+        return [None, None]
+    from ..transforms.vjp import Accum
+
+    buf, n = ins
+    return [Accum(lambda existing: scatter_add(existing if existing is not None else _adu().zeros_like(buf), ct, n, spec=("s010",))), None]
+
+
+list_view.jvp, list_view.vjp = _view_jvp, _view_vjp
+list_new.jvp = lambda ins, ts, outs, **p: [None]
+list_new.vjp = lambda cts, ins, outs, **p: []
+
+from .registry import NOT_APPLICABLE  # noqa: E402
+
+dim.jvp = dim.vjp = size.jvp = size.vjp = NOT_APPLICABLE("the result is an integer")

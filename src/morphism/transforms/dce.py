@@ -19,7 +19,7 @@ def _vars(atoms) -> list[Var]:
 def has_effect(e: Eqn, seen: set[int] | None = None) -> bool:
     if e.prim.has(EFFECT):
         return True
-    if e.prim.name == "call":
+    if "func" in e.params:  # call and custom calls
         ref: FuncRef = e.params["func"]
         seen = seen if seen is not None else set()
         if id(ref) in seen or ref.func is None:

@@ -149,7 +149,45 @@ class _JVP:
                 self.tan[o] = next(touts)
 
 
-_CONTROL = {"cond": _JVP.cond, "for_range": _JVP.loop, "while_loop": _JVP.loop, "call": _JVP.call}
+    def custom(self, e: Eqn) -> None:
+        """A @custom_jvp function: its rule gives the tangents. A @custom_vjp function is
+        differentiated through its body."""
+        from .. import pytree
+        from ..custom import leaves_of, trace_call
+
+        if all(self.t(a) is None for a in e.inputs):
+            current().eqns.append(e)
+            return
+        rule = e.params["rule"]
+        if e.prim.name == "custom_vjp_call":
+            self.call(Eqn(_call_prim(), e.inputs, Params(func=e.params["func"]), e.outputs, e.loc))
+            return
+        if rule.jvp is None:
+            raise DifferentiationError(f"{rule.__name__} is a custom_jvp function but defjvp was never called", e.loc)
+        current().eqns.append(e)
+        tree = e.params["in_tree"]
+        primals = pytree.unflatten(tree, list(e.inputs))
+        tangents = pytree.unflatten(tree, [self.instantiate(self.t(a), a) if is_float(a.type) else a for a in e.inputs])
+        result = trace_call(rule.jvp, (primals, tangents))
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise DifferentiationError(f"the jvp rule of {rule.__name__} must return (primal_out, tangent_out)", e.loc)
+        touts = leaves_of(result[1])
+        if len(touts) != len(e.outputs):
+            raise DifferentiationError(f"the jvp rule of {rule.__name__} returns {len(touts)} tangents for "
+                                       f"{len(e.outputs)} outputs", e.loc)
+        for o, t in zip(e.outputs, touts):
+            if is_float(o.type):
+                self.tan[o] = t
+
+
+def _call_prim():
+    from ..primitives.control import call
+
+    return call
+
+
+_CONTROL = {"cond": _JVP.cond, "for_range": _JVP.loop, "while_loop": _JVP.loop, "call": _JVP.call,
+            "custom_jvp_call": _JVP.custom, "custom_vjp_call": _JVP.custom}
 
 
 def _dot(v: Var) -> str:

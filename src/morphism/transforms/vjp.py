@@ -105,9 +105,13 @@ class _VJP:
             return self.fwd_cond(e)
         if name in ("for_range", "while_loop"):
             return self.fwd_loop(e)
+        if name == "custom_vjp_call":
+            return self.fwd_custom_vjp(e)
         current().eqns.append(e)
         if name == "call":
             return self.bwd_call(e)
+        if name == "custom_jvp_call":
+            return self.bwd_custom_jvp(e)
         return None
 
     def backward(self, e: Eqn, cts_out: list, ct: dict) -> None:
@@ -260,6 +264,85 @@ class _VJP:
             for a in e.inputs:
                 if is_float(a.type):
                     accumulate(ct, a, next(it))
+
+        return thunk
+
+
+    # ---- user rules -----------------------------------------------------------------------------
+
+    def fwd_custom_vjp(self, e: Eqn) -> Callable:
+        """Runs the user's `fwd` in place of the body; its residuals feed the user's `bwd`."""
+        from .. import pytree
+        from ..custom import leaves_of, trace_call
+
+        rule = e.params["rule"]
+        if rule.fwd is None:
+            raise DifferentiationError(f"{rule.__name__} is a custom_vjp function but defvjp was never called", e.loc)
+        tree = e.params["in_tree"]
+        from ..api import Specialization, trace_any
+
+        primals = pytree.unflatten(tree, list(e.inputs))
+        spec = Specialization(rule.fwd, tuple(primals), {}, ())
+        Fw, _ = trace_any(rule.fwd, spec)
+        out_and_res = pytree.unflatten(Fw.out_tree, list(range(len(Fw.results))))
+        if not (isinstance(out_and_res, tuple) and len(out_and_res) == 2):
+            raise DifferentiationError(f"the fwd rule of {rule.__name__} must return (output, residuals)", e.loc)
+        n_out = len(leaves_of(out_and_res[0]))
+        if n_out != len(e.outputs):
+            raise DifferentiationError(f"the fwd rule of {rule.__name__} returns {n_out} outputs, the function "
+                                       f"{len(e.outputs)}", e.loc)
+        ref = FuncRef(f"{rule.__name__}_fwd", tuple(p.type for p in Fw.params), tuple(r.type for r in Fw.results), Fw)
+        res_vars = [Var(r.type, "res") for r in Fw.results[n_out:]]
+        current().eqns.append(Eqn(C.call, tuple(spec.leaves), Params(func=ref), (*e.outputs, *res_vars), e.loc))
+        res_tree = pytree.flatten(out_and_res[1])[1]
+        out_tree = e.params["func"].out_tree
+
+        def thunk(cts_out: list, ct: dict) -> None:
+            cts = [c if c is not None else zeros_like(o) for c, o in zip(cts_out, e.outputs)]
+            res = pytree.unflatten(res_tree, res_vars)
+            result = trace_call(rule.bwd, (res, pytree.unflatten(out_tree, cts)))
+            if not isinstance(result, tuple):
+                raise DifferentiationError(f"the bwd rule of {rule.__name__} must return a tuple with one "
+                                           f"cotangent per argument", e.loc)
+            leaves = leaves_of(result)
+            if len(leaves) != len(e.inputs):
+                raise DifferentiationError(f"the bwd rule of {rule.__name__} returns {len(leaves)} cotangent "
+                                           f"leaves for {len(e.inputs)} argument leaves", e.loc)
+            for a, c in zip(e.inputs, leaves):
+                if c is not None and is_float(a.type):
+                    accumulate(ct, a, c)
+
+        return thunk
+
+    def bwd_custom_jvp(self, e: Eqn) -> Callable:
+        """Reverse mode of a @custom_jvp function: the vjp of its rule's tangent output with
+        respect to the tangents (the rule is linear in them), so the user's rule is honoured."""
+
+        def thunk(cts_out: list, ct: dict) -> None:
+            from .. import pytree
+            from ..api import Specialization, trace_any
+            from ..ir.subst import inline
+
+            rule = e.params["rule"]
+            if rule.jvp is None:
+                raise DifferentiationError(f"{rule.__name__} is a custom_jvp function but defjvp was never called", e.loc)
+            tree = e.params["in_tree"]
+            primals = pytree.unflatten(tree, list(e.inputs))
+            spec = Specialization(rule.jvp, (primals, primals), {}, ())
+            R, _ = trace_any(rule.jvp, spec)
+            n_in = len(e.inputs)
+            n_out = len(e.outputs)
+            wrt = [k >= n_in and is_float(p.type) for k, p in enumerate(R.params)]
+            float_res = [r for r in R.results if is_float(r.type)]
+            seeds = [k >= len(float_res) - sum(is_float(o.type) for o in e.outputs) for k in range(len(float_res))]
+            V = vjp_func(R, wrt, seeds=seeds)
+            cts = [c if c is not None else zeros_like(o) for c, o in zip(cts_out, e.outputs) if is_float(o.type)]
+            tangents0 = [zeros_like(a) if is_float(a.type) else a for a in e.inputs]
+            outs = inline(V, [*e.inputs, *tangents0, *cts])
+            t_cts = iter(outs[len(R.results):])
+            for a in e.inputs:
+                if is_float(a.type):
+                    accumulate(ct, a, next(t_cts))
 
         return thunk
 
