@@ -16,7 +16,7 @@ import numpy as np
 from . import pytree
 from .errors import ArgumentError, MorphismError
 from .ir.builder import Builder, building
-from .ir.core import Array, Func, Lit, Scalar, Type, Var, type_of_value
+from .ir.core import Array, Atom, DType, Func, Lit, Scalar, Type, Var, type_of_value
 from .ir.verify import verify
 
 _VERIFY = os.environ.get("MORPHISM_VERIFY", "") not in ("", "0")
@@ -638,3 +638,139 @@ def vjp(fn: Callable, *primals: Any) -> tuple[Any, Callable]:
         return back(primals, ct)
 
     return out, vjp_fn
+
+
+class _Jacobian(Transformed):
+    """`jacfwd` (one jvp per input element, in a loop) and `jacrev` (one vjp per output
+    element). The Jacobian of an output leaf of shape S with respect to an input leaf of shape T
+    has shape S + T; pytrees nest as in JAX (outputs outside, inputs inside)."""
+
+    def __init__(self, fn: Callable, argnums: int | Sequence[int] = 0, mode: str = "fwd", **kw: Any):
+        super().__init__(fn, **kw)
+        self.argnums = argnums
+        self.mode = mode
+
+    def build(self, spec: Specialization) -> tuple[Func, list]:
+        from .ir.subst import inline
+        from .transforms.adutil import is_float
+
+        what = "jacfwd" if self.mode == "fwd" else "jacrev"
+        F, captured = trace_any(self.fn, spec)
+        mask, picked = _wrt(self.fn, spec, _argnums_tuple(self.argnums), what)
+        params = [Var(p.type, p.hint) for p in F.params]
+        b = Builder(F.loc)
+        with building(b):
+            outs = inline(F, params)
+            xs = [k for k, m in enumerate(mask) if m]
+            if self.mode == "fwd":
+                jac = self._forward(F, params, outs, mask, xs)
+            else:
+                jac = self._reverse(F, params, outs, mask, xs)
+        per_out = []
+        for i, o in enumerate(outs):
+            leaf_jacs = {j: jac[i][j] for j in xs}
+            trees = [pytree.unflatten(tree, [leaf_jacs[k] for k in range(lo, hi)]) for lo, hi, tree in picked]
+            per_out.append(trees[0] if isinstance(self.argnums, int) else tuple(trees))
+        result = pytree.unflatten(F.out_tree, per_out)
+        return finish(f"{what}_{F.name}", params, b, result), captured
+
+    def _forward(self, F: Func, params: list, outs: list, mask: list[bool], xs: list[int]) -> list[dict]:
+        from .ir.subst import inline
+        from .primitives import control as C
+        from .primitives.creation import zeros
+        from .primitives.indexing import setitem, size
+        from .primitives.shape import reshape
+        from .transforms.adutil import dims_of, is_float, zeros_like
+        from .transforms.jvp import jvp_func
+
+        J = jvp_func(F, mask)
+        n_out = len(F.results)
+        jac: list[dict] = [dict() for _ in outs]
+
+        def tangents_for(j: int, t: Atom) -> list[Atom]:
+            return [t if k == j else zeros_like(params[k]) for k in xs]
+
+        def tangent_outs(res: list[Atom]) -> list[Atom | None]:
+            it = iter(res[n_out:])
+            return [next(it) if is_float(o.type) else None for o in outs]
+
+        for j in xs:
+            x = params[j]
+            if isinstance(x.type, Scalar):
+                touts = tangent_outs(inline(J, [*params, *tangents_for(j, _one())]))
+                for i, o in enumerate(outs):
+                    jac[i][j] = touts[i] if touts[i] is not None else zeros_like(o)
+                continue
+            n = size(x)
+            xd = dims_of(x)
+            init = [zeros(*dims_of(o), n, dtype=DType.float64) for o in outs]
+            k = Var(Scalar(DType.int64), "k")
+            carries = [Var(a.type, "jac") for a in init]
+            body = Builder(F.loc)
+            with building(body):
+                e = setitem(zeros(n, dtype=DType.float64), 1.0, k, spec=("i",))
+                t = e if x.type.ndim == 1 else reshape(e, *xd)
+                touts = tangent_outs(inline(J, [*params, *tangents_for(j, t)]))
+                new = [setitem(c, ty, k, spec=("e", "i")) if ty is not None else c for c, ty in zip(carries, touts)]
+            finals = C.for_range(0, n, 1, *init, body=body.block([k, *carries], new))
+            for i, (o, r) in enumerate(zip(outs, finals)):
+                jac[i][j] = r if x.type.ndim == 1 else reshape(r, *dims_of(o), *xd)
+        return jac
+
+    def _reverse(self, F: Func, params: list, outs: list, mask: list[bool], xs: list[int]) -> list[dict]:
+        from .ir.subst import inline
+        from .primitives import control as C
+        from .primitives.creation import zeros
+        from .primitives.indexing import setitem, size
+        from .primitives.shape import reshape
+        from .transforms.adutil import dims_of, is_float, zeros_like
+        from .transforms.vjp import vjp_func
+
+        V = vjp_func(F, mask)
+        n_out = len(F.results)
+        float_outs = [i for i, o in enumerate(outs) if is_float(o.type)]
+        jac: list[dict] = [dict() for _ in outs]
+        for i, o in enumerate(outs):
+            if i not in float_outs:
+                for j in xs:
+                    jac[i][j] = zeros(*dims_of(o), *dims_of(params[j]), dtype=DType.float64)
+                continue
+
+            def cts_for(ct: Atom) -> list[Atom]:
+                return [ct if q == i else zeros_like(outs[q]) for q in float_outs]
+
+            if isinstance(o.type, Scalar):
+                grads = inline(V, [*params, *cts_for(_one())])[n_out:]
+                for j, g in zip(xs, grads):
+                    jac[i][j] = g
+                continue
+            m = size(o)
+            od = dims_of(o)
+            init = [zeros(m, *dims_of(params[j]), dtype=DType.float64) for j in xs]
+            k = Var(Scalar(DType.int64), "k")
+            carries = [Var(a.type, "jac") for a in init]
+            body = Builder(F.loc)
+            with building(body):
+                e = setitem(zeros(m, dtype=DType.float64), 1.0, k, spec=("i",))
+                ct = e if o.type.ndim == 1 else reshape(e, *od)
+                grads = inline(V, [*params, *cts_for(ct)])[n_out:]
+                new = [setitem(c, g, k, spec=("i",)) for c, g in zip(carries, grads)]
+            finals = C.for_range(0, m, 1, *init, body=body.block([k, *carries], new))
+            for j, r in zip(xs, finals):
+                jac[i][j] = r if o.type.ndim == 1 else reshape(r, *od, *dims_of(params[j]))
+        return jac
+
+
+def jacfwd(fn: Callable, argnums: int | Sequence[int] = 0, **kw: Any) -> Callable:
+    """The Jacobian of `fn` by forward mode (one jvp per input element)."""
+    return _Jacobian(fn, argnums=argnums, mode="fwd", **kw)
+
+
+def jacrev(fn: Callable, argnums: int | Sequence[int] = 0, **kw: Any) -> Callable:
+    """The Jacobian of `fn` by reverse mode (one vjp per output element)."""
+    return _Jacobian(fn, argnums=argnums, mode="rev", **kw)
+
+
+def hessian(fn: Callable, argnums: int | Sequence[int] = 0, **kw: Any) -> Callable:
+    """The Hessian of a scalar `fn`: forward over reverse, `jacfwd(jacrev(fn))`."""
+    return jacfwd(jacrev(fn, argnums=argnums), argnums=argnums, **kw)
