@@ -168,7 +168,8 @@ def trace(fn: Callable, spec: Specialization) -> tuple[Func, Any]:
                 f"{fn.__qualname__} returns {leaf!r:.60}; compiled functions return numbers, arrays and "
                 f"pytrees of those", None)
     func = Func(getattr(fn, "__name__", "f"), b.block(params, leaves), in_tree=spec.signature, out_tree=out_tree)
-    return func, comp
+    # Clean IR before any transformation sees it: reverse mode saves fewer, deduplicated values.
+    return run_pipeline(func), comp
 
 
 def _finish_result(fn: Callable, result: Any) -> Any:
@@ -311,13 +312,9 @@ def _make_runner(func: Func, backend: str) -> Callable[[list[Any]], list[Any]]:
 
 
 def run_pipeline(func: Func, passes: Sequence[Callable[[Func], Func]] = ()) -> Func:
-    if _VERIFY:
-        verify(func)
-    for p in passes:
-        func = p(func)
-        if _VERIFY:
-            verify(func)
-    return func
+    from .transforms.pipeline import run_passes
+
+    return run_passes(func, passes)
 
 
 # ---- jit ----------------------------------------------------------------------------------------

@@ -131,7 +131,8 @@ def test_math_and_numpy_by_identity():
         return math.sin(x) + npsin(x) + xp.sin(x)
 
     ir = str(mo.make_ir(f)(0.3))
-    assert ir.count(" sin ") == 3
+    # The three spellings reach one primitive, so CSE leaves a single sin.
+    assert ir.count(" sin ") == 1
     assert mo.jit(f)(0.3) == pytest.approx(f(0.3))
 
 
