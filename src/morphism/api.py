@@ -362,6 +362,19 @@ def make_ir(fn: Callable, static_argnums: Sequence[int] | int = (), passes: Sequ
 # ---- automatic differentiation -----------------------------------------------------------------
 
 
+def _def_loc(fn: Callable) -> Any:
+    """Where the user's function is defined (for errors about the function as a whole)."""
+    from .frontend.source import get_source
+
+    while isinstance(fn, Transformed):
+        fn = fn.fn
+    try:
+        src = get_source(fn)
+        return src.loc(src.node)
+    except Exception:
+        return None
+
+
 def _argnums_tuple(argnums: int | Sequence[int]) -> tuple[int, ...]:
     return (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
@@ -396,8 +409,8 @@ def _wrt(fn: Callable, spec: Specialization, argnums: tuple[int, ...], what: str
             t = spec.leaf_types[k]
             if not is_float(t):
                 raise DifferentiationError(
-                    f"{what} with respect to argument {pname!r}, which holds {t} values: only float64 "
-                    f"inputs can be differentiated",
+                    f"{what} with respect to argument {pname!r}, which holds {t.dtype.value} values ({t}): "
+                    f"only float64 inputs can be differentiated", _def_loc(fn),
                     hint="pass floats (e.g. 1.0 rather than 1, or x.astype(float)), or leave the argument out of argnums")
             mask[k] = True
         picked.append((lo, hi, trees[pname][1]))
@@ -423,18 +436,18 @@ class _Grad(Transformed):
         out = pytree.unflatten(F.out_tree, list(range(len(F.results))))
         if self.has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
-                raise DifferentiationError(f"{what}(has_aux=True): {name} must return a pair (output, aux)", F.loc)
+                raise DifferentiationError(f"{what}(has_aux=True): {name} must return a pair (output, aux)", _def_loc(self.fn))
             main = out[0]
         else:
             main = out
         if not isinstance(main, int):
             raise DifferentiationError(
-                f"{what} needs {name} to return a scalar, but it returns a pytree", F.loc,
+                f"{what} needs {name} to return a scalar, but it returns a pytree", _def_loc(self.fn),
                 hint="use mo.jacrev or mo.vjp for functions with several outputs")
         t = F.results[main].type
         if not (isinstance(t, Scalar) and is_float(t)):
             raise DifferentiationError(
-                f"{what} needs {name} to return a float scalar, but it returns {t}", F.loc,
+                f"{what} needs {name} to return a float scalar, but it returns {t}", _def_loc(self.fn),
                 hint="use mo.jacrev for arrays; sum the output for a gradient of the total")
         argnums = _argnums_tuple(self.argnums)
         mask, picked = _wrt(self.fn, spec, argnums, what)

@@ -136,7 +136,8 @@ class _VJP:
         for br in (e.params["then"], e.params["orelse"]):
             ph = [Var(o.type, "ct") if is_float(o.type) else None for o in e.outputs]
             f, b, ct = self.sweep(br, [(r, p) for r, p in zip(br.results, ph) if p is not None], e.loc)
-            inside = defined_vars(br)
+            # What the forward sweep defines, including the residual outputs of nested control flow.
+            inside = defined_vars(Block(br.params, tuple(f.eqns), ()))
             contrib = {v: c for v, c in ct.items() if v not in inside}
             sides.append((br, f, b, ph, contrib, inside))
         fv: list[Var] = []
@@ -186,7 +187,7 @@ class _VJP:
         index = body.params[0] if is_for else None
         ph = [Var(c.type, "ct") if is_float(c.type) else None for c in carries]
         f, b, ct = self.sweep(body, [(r, p) for r, p in zip(body.results, ph) if p is not None], e.loc)
-        inside = defined_vars(body)
+        inside = defined_vars(Block(body.params, tuple(f.eqns), ()))
         fv = [v for v in ct if v not in inside]
         fl = [k for k, c in enumerate(carries) if is_float(c.type)]
         with building(b):
