@@ -105,6 +105,35 @@ def histogram_counts(values, n_bins, lo, hi):
     return counts
 
 
+def row_norms_and_argmax(A):
+    norms = np.zeros(A.shape[0])
+    for i, row in enumerate(A):
+        norms[i] = np.sqrt(row @ row)
+    best = -1
+    best_val = -np.inf
+    k = 0
+    for row in A:
+        if row.max() > best_val:
+            best_val = row.max()
+            best = k
+        k += 1
+    return norms, best, best_val
+
+
+def assemble_stiffness(n_elems, k_elem):
+    # 1-D finite-element assembly: every element adds its 2x2 matrix into the global matrix
+    n = n_elems + 1
+    K = np.zeros((n, n))
+    ke = k_elem * np.array([[1.0, -1.0], [-1.0, 1.0]])
+    for e in range(n_elems):
+        for a in range(2):
+            for b in range(2):
+                K[e + a, e + b] += ke[a, b]
+    K[0, :] = 0.0
+    K[0, 0] = 1.0
+    return K
+
+
 _rng = np.random.default_rng(3)
 _x = _rng.normal(size=12)
 _perm = _rng.permutation(12)
@@ -128,6 +157,9 @@ CASES = [
     (fancy_rows, (_A, np.array([3, 0, 3]))),
     (reverse_in_place_local, (_x,)),
     (reverse_in_place_local, (np.array([1, 2, 3, 4]),)),
+    (row_norms_and_argmax, (_A,)),
+    (row_norms_and_argmax, (np.ones((1, 3)),)),
+    (assemble_stiffness, (4, 2.0)),
     (histogram_counts, (_x, 6, -2.0, 2.0)),
     (histogram_counts, (_rng.uniform(size=50), 4, 0.0, 1.0)),
 ]

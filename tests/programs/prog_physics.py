@@ -179,6 +179,21 @@ def trapezoid_work(force, x):
     return seg.sum(), cum
 
 
+def poisson_jacobi_2d(f, h, tol=1e-8, max_sweeps=2000):
+    # solve -lap(u) = f on a square grid with zero boundary by Jacobi sweeps until converged
+    n, m = f.shape
+    u = np.zeros((n, m))
+    sweeps = 0
+    change = np.inf
+    while change > tol and sweeps < max_sweeps:
+        u_new = u.copy()
+        u_new[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2] + h * h * f[1:-1, 1:-1])
+        change = np.max(np.abs(u_new - u))
+        u = u_new
+        sweeps += 1
+    return u, sweeps
+
+
 _rng = np.random.default_rng(11)
 _pos0 = _rng.normal(size=(4, 2))
 _vel0 = 0.1 * _rng.normal(size=(4, 2))
@@ -205,6 +220,8 @@ CASES = [
     (velocity_verlet_nbody, (_pos0, _vel0, _masses, 0.01, 30)),
     (thomas_solve, (np.full(8, -1.0), np.full(8, 4.0), np.full(8, -1.0), np.arange(8.0))),
     (heat_implicit, (np.sin(np.pi * np.linspace(0.0, 1.0, 15)), 0.5, 10)),
+    (poisson_jacobi_2d, (np.ones((8, 8)), 1.0 / 7.0)),
+    (poisson_jacobi_2d, (np.ones((6, 5)), 0.2, 1e-3)),
     (trapezoid_work, (np.cos(_xs), _xs)),
     (trapezoid_work, (_xs ** 2, _xs)),
 ]

@@ -62,3 +62,112 @@ linspace = primitive(
     "linspace", _linspace_rule,
     impl=lambda a, b, num, endpoint, dtype: np.linspace(a, b, int(num), endpoint=endpoint, dtype=dtype.np),
     traits={CREATION})
+
+
+# ============================================================================================
+# Derivative rules, beside the primitives above. Dims are integers and carry no derivative; a
+# float fill, start, stop or step does.
+#   jvp(ins, ins_dot, outs, **params) -> outs_dot      (None is a symbolic zero)
+#   vjp(cts, ins, outs, **params)     -> ins_ct
+
+from ..ir.core import lit as _lit  # noqa: E402
+
+
+def _adu():
+    from ..transforms import adutil
+
+    return adutil
+
+
+def _sum_all(x):
+    from .reductions import reduce_sum
+
+    return reduce_sum(x, axis=None, keepdims=False)
+
+
+def _float_ct(ct, x):
+    return ct if ct is not None and _adu().is_float(x.type) else None
+
+
+zeros.jvp = lambda ins, ts, outs, dtype: [None]
+zeros.vjp = lambda cts, ins, outs, dtype: [None] * len(ins)
+
+# Every element is the fill value: its tangent fills the result, its cotangent is the sum.
+full.jvp = lambda ins, ts, outs, dtype: [None if ts[0] is None else full(ts[0], *ins[1:], dtype=dtype)]
+full.vjp = lambda cts, ins, outs, dtype: [
+    None if _float_ct(cts[0], ins[0]) is None else _sum_all(cts[0]), *([None] * (len(ins) - 1))]
+
+
+def _positions(out, over=None):
+    """0.0, 1.0, ... for the elements of the 1-d `out` (divided by `over` when given)."""
+    from .elementwise import convert, div
+    from .indexing import dim
+
+    k = convert(arange(_lit(0), dim(out, axis=0), _lit(1), dtype=DType.int64), dtype=DType.float64)
+    return k if over is None else div(k, over)
+
+
+def _fill_like(t, out):
+    """A tangent that may still be a scalar (a fill, start or stop), as an array like `out`."""
+    return t if t.type.ndim else _adu().broadcast_like(t, out)
+
+
+# arange(start, stop, step)[k] = start + k * step: the derivative is 1 for start and k for step.
+# The length, ceil((stop - start) / step), is piecewise constant, so stop has a zero derivative
+# (and so do start and step as far as they change the length).
+def _arange_jvp(ins, ts, outs, dtype):
+    from .elementwise import add, mul
+
+    (out,), (t_start, _, t_step) = outs, ts
+    if t_step is None:
+        return [None if t_start is None else _fill_like(t_start, out)]
+    r = mul(t_step, _positions(out))
+    return [r if t_start is None else add(t_start, r)]
+
+
+def _arange_vjp(cts, ins, outs, dtype):
+    from .elementwise import mul
+
+    (ct,), (start, _, step), (out,) = cts, ins, outs
+    if ct is None:
+        return [None, None, None]
+    return [None if _float_ct(ct, start) is None else _sum_all(ct), None,
+            None if _float_ct(ct, step) is None else _sum_all(mul(ct, _positions(out)))]
+
+
+arange.jvp, arange.vjp = _arange_jvp, _arange_vjp
+
+
+def _linspace_fractions(ins, out, endpoint):
+    """t[k] = k / (num - 1) (k / num without the endpoint), so that out = start + (stop - start) * t;
+    with one sample (num - 1 == 0) NumPy gives [start]: t = 0."""
+    from .elementwise import convert, maximum, sub
+
+    num = ins[2]
+    steps = sub(num, _lit(1)) if endpoint else num
+    return _positions(out, convert(maximum(steps, _lit(1)), dtype=DType.float64))
+
+
+def _linspace_jvp(ins, ts, outs, endpoint, dtype):
+    from .elementwise import add, mul, sub
+
+    (out,), (t_start, t_stop, _) = outs, ts
+    if t_start is None and t_stop is None:
+        return [None]
+    t = _linspace_fractions(ins, out, endpoint)
+    terms = ([mul(t_start, sub(1.0, t))] if t_start is not None else []) + ([mul(t_stop, t)] if t_stop is not None else [])
+    return [terms[0] if len(terms) == 1 else add(*terms)]
+
+
+def _linspace_vjp(cts, ins, outs, endpoint, dtype):
+    from .elementwise import mul, sub
+
+    (ct,), (start, stop, _), (out,) = cts, ins, outs
+    if ct is None:
+        return [None, None, None]
+    t = _linspace_fractions(ins, out, endpoint)
+    return [None if _float_ct(ct, start) is None else _sum_all(mul(ct, sub(1.0, t))),
+            None if _float_ct(ct, stop) is None else _sum_all(mul(ct, t)), None]
+
+
+linspace.jvp, linspace.vjp = _linspace_jvp, _linspace_vjp

@@ -22,6 +22,14 @@ from .registry import (
 
 EW = {ELEMENTWISE}
 
+def _unary_keep(ts, **_):
+    """-x, abs, sign, square: the operand's dtype (bools become ints, as in Python)."""
+    if len(ts) != 1:
+        raise TypeRuleError(f"expected 1 operand, found {len(ts)}")
+    (t,) = ts
+    return [make_type(DType.int64 if t.dtype == DType.bool else t.dtype, t.ndim)]
+
+
 # Arithmetic. Bools in arithmetic become ints, as in Python (True + True == 2).
 add = primitive("add", elementwise_rule("promote"), impl=np.add, traits=EW | {LINEAR, COMMUTATIVE})
 sub = primitive("sub", elementwise_rule("promote"), impl=np.subtract, traits=EW | {LINEAR})
@@ -39,10 +47,10 @@ def _pow_impl(x, y):
 
 
 pow = primitive("pow", elementwise_rule("promote"), impl=_pow_impl, traits=EW)
-neg = primitive("neg", lambda ts, **_: [make_type(DType.int64 if ts[0].dtype == DType.bool else ts[0].dtype, ts[0].ndim)], impl=np.negative, traits=EW | {LINEAR})
-abs = primitive("abs", lambda ts, **_: [make_type(DType.int64 if ts[0].dtype == DType.bool else ts[0].dtype, ts[0].ndim)], impl=np.abs, traits=EW)
-sign = primitive("sign", lambda ts, **_: [make_type(DType.int64 if ts[0].dtype == DType.bool else ts[0].dtype, ts[0].ndim)], impl=np.sign, traits=EW)
-square = primitive("square", lambda ts, **_: [make_type(DType.int64 if ts[0].dtype == DType.bool else ts[0].dtype, ts[0].ndim)], impl=np.square, traits=EW)
+neg = primitive("neg", _unary_keep, impl=np.negative, traits=EW | {LINEAR})
+abs = primitive("abs", _unary_keep, impl=np.abs, traits=EW)
+sign = primitive("sign", _unary_keep, impl=np.sign, traits=EW)
+square = primitive("square", _unary_keep, impl=np.square, traits=EW)
 maximum = primitive("maximum", elementwise_rule("promote_keep_bool"), impl=np.maximum, traits=EW | {COMMUTATIVE})
 minimum = primitive("minimum", elementwise_rule("promote_keep_bool"), impl=np.minimum, traits=EW | {COMMUTATIVE})
 
@@ -56,16 +64,16 @@ ge = primitive("ge", elementwise_rule("bool"), impl=np.greater_equal, traits=EW)
 logical_and = primitive("logical_and", elementwise_rule("logical"), impl=np.logical_and, traits=EW | {COMMUTATIVE})
 logical_or = primitive("logical_or", elementwise_rule("logical"), impl=np.logical_or, traits=EW | {COMMUTATIVE})
 logical_xor = primitive("logical_xor", elementwise_rule("logical"), impl=np.logical_xor, traits=EW | {COMMUTATIVE})
-logical_not = primitive("logical_not", elementwise_rule("logical"), impl=np.logical_not, traits=EW)
+logical_not = primitive("logical_not", elementwise_rule("logical", nargs=1), impl=np.logical_not, traits=EW)
 bitand = primitive("bitand", elementwise_rule("int_or_bool"), impl=np.bitwise_and, traits=EW | {COMMUTATIVE})
 bitor = primitive("bitor", elementwise_rule("int_or_bool"), impl=np.bitwise_or, traits=EW | {COMMUTATIVE})
 bitxor = primitive("bitxor", elementwise_rule("int_or_bool"), impl=np.bitwise_xor, traits=EW | {COMMUTATIVE})
-invert = primitive("invert", elementwise_rule("int_or_bool"), impl=np.invert, traits=EW)
+invert = primitive("invert", elementwise_rule("int_or_bool", nargs=1), impl=np.invert, traits=EW)
 lshift = primitive("lshift", elementwise_rule("int_or_bool"), impl=np.left_shift, traits=EW)
 rshift = primitive("rshift", elementwise_rule("int_or_bool"), impl=np.right_shift, traits=EW)
-isnan = primitive("isnan", elementwise_rule("bool"), impl=np.isnan, traits=EW)
-isinf = primitive("isinf", elementwise_rule("bool"), impl=np.isinf, traits=EW)
-isfinite = primitive("isfinite", elementwise_rule("bool"), impl=np.isfinite, traits=EW)
+isnan = primitive("isnan", elementwise_rule("bool", nargs=1), impl=np.isnan, traits=EW)
+isinf = primitive("isinf", elementwise_rule("bool", nargs=1), impl=np.isinf, traits=EW)
+isfinite = primitive("isfinite", elementwise_rule("bool", nargs=1), impl=np.isfinite, traits=EW)
 
 
 def _select_rule(ts, **_):

@@ -125,3 +125,285 @@ def _searchsorted_rule(ts: list[Type], side: str, **_: Any) -> list[Type]:
 # searchsorted(a, v): where to insert v into the sorted 1-d array a to keep it sorted.
 searchsorted = primitive("searchsorted", _searchsorted_rule,
                          impl=lambda a, v, side: np.searchsorted(a, v, side=side))
+
+
+# ---- a first-order linear recurrence (the derivative of cumprod) ------------------------------
+
+
+def _linear_scan_rule(ts: list[Type], axis: int, reverse: bool, **_: Any) -> list[Type]:
+    a, b = ts
+    a, b = require_array(a, "linear_scan"), require_array(b, "linear_scan")
+    if a.ndim != b.ndim:
+        raise TypeRuleError(f"linear_scan needs a and b of the same ndim, found {a} and {b}")
+    _check_axis(axis, a.ndim)
+    return [b.with_dtype(DType.float64)]
+
+
+def _linear_scan(a: Any, b: Any, axis: int, reverse: bool) -> np.ndarray:
+    a, b = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64))
+    a, b = np.moveaxis(a, axis, 0), np.moveaxis(b, axis, 0)
+    h = np.empty(b.shape)
+    acc = np.zeros(b.shape[1:])
+    for i in reversed(range(len(b))) if reverse else range(len(b)):
+        acc = a[i] * acc + b[i]
+        h[i] = acc
+    return np.ascontiguousarray(np.moveaxis(h, 0, axis))
+
+
+# linear_scan(a, b, axis, reverse): h[i] = a[i] * h[i - 1] + b[i] along `axis`, from h[-1] = 0
+# (from the far end, h[i] = a[i] * h[i + 1] + b[i], when `reverse`). Only multiplications: the
+# derivatives of cumprod and prod written with it stay exact where the input has zeros.
+linear_scan = primitive("linear_scan", _linear_scan_rule, impl=_linear_scan)
+
+
+# ============================================================================================
+# Derivative rules, beside the primitives above.
+#   jvp(ins, ins_dot, outs, **params) -> outs_dot      (None is a symbolic zero)
+#   vjp(cts, ins, outs, **params)     -> ins_ct
+# A rule reads an operand's values only where the derivative needs them; shapes come from
+# `dim`, so reverse mode saves dims, not arrays, for sum, cumsum and the like.
+
+from ..ir.core import lit as _lit  # noqa: E402
+from .registry import NOT_APPLICABLE  # noqa: E402
+
+
+def _ops():
+    # The rules build IR from the other families, which import this one.
+    from . import creation, elementwise, indexing, shape
+    from ..transforms import adutil
+
+    return elementwise, shape, indexing, creation, adutil
+
+
+def _with_kept_axes(r: Any, axis: tuple[int, ...] | None, ndim: int, keepdims: bool) -> Any:
+    """A reduction's result `r` with its reduced axes back at length 1, as keepdims=True gives,
+    so that it broadcasts against the operand (dims from `r` itself: nothing of x is read)."""
+    if keepdims or axis is None or not axis:
+        return r
+    _, S, I, _, _ = _ops()
+    it = iter(range(r.type.ndim))
+    return S.reshape(r, *[_lit(1) if k in axis else I.dim(r, axis=next(it)) for k in range(ndim)])
+
+
+def _spread(ct: Any, x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    """The cotangent of a reduction of `x`, broadcast back to the shape of x."""
+    _, S, _, _, adu = _ops()
+    if x.type.ndim == 0:
+        return ct
+    return S.broadcast_to(_with_kept_axes(ct, axis, x.type.ndim, keepdims), *adu.dims_of(x))
+
+
+def _float_in(x: Any) -> bool:
+    return _ops()[4].is_float(x.type)
+
+
+def _sum_jvp(ins, ts, outs, axis, keepdims):
+    return [None if ts[0] is None else reduce_sum(ts[0], axis=axis, keepdims=keepdims)]
+
+
+def _sum_vjp(cts, ins, outs, axis, keepdims):
+    (ct,), (x,) = cts, ins
+    return [_spread(ct, x, axis, keepdims) if ct is not None and _float_in(x) else None]
+
+
+reduce_sum.jvp, reduce_sum.vjp = _sum_jvp, _sum_vjp
+
+
+def _flip(x: Any, axis: int) -> Any:
+    I = _ops()[2]
+    return I.getitem(x, _lit(-1), spec=("s000",) * axis + ("s001",))
+
+
+def _shift(x: Any, axis: int, fill: float, toward_end: bool) -> Any:
+    """x moved by one place along `axis` (toward its end, or its start), `fill` in the gap."""
+    E, S, I, Cr, adu = _ops()
+    dims = adu.dims_of(x)
+    gap = Cr.full(fill, *dims[:axis], _lit(1), *dims[axis + 1:], dtype=DType.float64)
+    lead = ("s000",) * axis
+    if toward_end:
+        return I.getitem(S.concatenate(gap, x, axis=axis), dims[axis], spec=lead + ("s010",))
+    return I.getitem(S.concatenate(x, gap, axis=axis), _lit(1), spec=lead + ("s100",))
+
+
+def _exclusive_products(x: Any, axis: tuple[int, ...] | None) -> Any:
+    """For each element, the product of the other elements of its reduced slice: exclusive
+    products from both ends, multiplied (no division, so exact where x has zeros, as JAX)."""
+    E, S, I, _, adu = _ops()
+    nd = x.type.ndim
+    red = tuple(range(nd)) if axis is None else axis
+    kept = tuple(k for k in range(nd) if k not in red)
+    perm = kept + red
+    moved = x if perm == tuple(range(nd)) else S.transpose(x, perm=perm)
+    dims = adu.dims_of(moved)
+    k = len(kept)
+    n = dims[k] if len(red) == 1 else _lit(1)
+    for d in dims[k:] if len(red) > 1 else ():
+        n = E.mul(n, d)
+    flat = S.reshape(moved, *dims[:k], n)
+    before = _shift(cumprod(flat, axis=k), k, 1.0, toward_end=True)
+    after = _flip(_shift(cumprod(_flip(flat, k), axis=k), k, 1.0, toward_end=True), k)
+    others = S.reshape(E.mul(before, after), *dims)
+    return others if moved is x else S.transpose(others, perm=tuple(int(p) for p in np.argsort(perm)))
+
+
+def _prod_jvp(ins, ts, outs, axis, keepdims):
+    (x,), (t,) = ins, ts
+    if t is None:
+        return [None]
+    if x.type.ndim == 0:
+        return [t]
+    E = _ops()[0]
+    return [reduce_sum(E.mul(t, _exclusive_products(x, axis)), axis=axis, keepdims=keepdims)]
+
+
+def _prod_vjp(cts, ins, outs, axis, keepdims):
+    (ct,), (x,) = cts, ins
+    if ct is None or not _float_in(x):
+        return [None]
+    if x.type.ndim == 0:
+        return [ct]
+    E = _ops()[0]
+    return [E.mul(_with_kept_axes(ct, axis, x.type.ndim, keepdims), _exclusive_products(x, axis))]
+
+
+reduce_prod.jvp, reduce_prod.vjp = _prod_jvp, _prod_vjp
+
+
+def _tie_weights(x: Any, out: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    """1/count where x equals its slice's extremum, 0 elsewhere: JAX's convention splits the
+    derivative of max/min equally among tied elements."""
+    E = _ops()[0]
+    hit = E.convert(E.eq(x, _with_kept_axes(out, axis, x.type.ndim, keepdims)), dtype=DType.float64)
+    return E.div(hit, reduce_sum(hit, axis=axis, keepdims=True))
+
+
+def _extremum_jvp(ins, ts, outs, axis, keepdims):
+    (x,), (t,) = ins, ts
+    if t is None:
+        return [None]
+    if x.type.ndim == 0:
+        return [t]
+    E = _ops()[0]
+    return [reduce_sum(E.mul(t, _tie_weights(x, outs[0], axis, keepdims)), axis=axis, keepdims=keepdims)]
+
+
+def _extremum_vjp(cts, ins, outs, axis, keepdims):
+    (ct,), (x,) = cts, ins
+    if ct is None or not _float_in(x):
+        return [None]
+    if x.type.ndim == 0:
+        return [ct]
+    E = _ops()[0]
+    return [E.mul(_with_kept_axes(ct, axis, x.type.ndim, keepdims), _tie_weights(x, outs[0], axis, keepdims))]
+
+
+for _p in (reduce_max, reduce_min):
+    _p.jvp, _p.vjp = _extremum_jvp, _extremum_vjp
+
+
+def _cumsum_jvp(ins, ts, outs, axis):
+    return [None if ts[0] is None else cumsum(ts[0], axis=axis)]
+
+
+def _cumsum_vjp(cts, ins, outs, axis):
+    (ct,), (x,) = cts, ins
+    if ct is None or not _float_in(x):
+        return [None]
+    # The transpose of a running sum is the running sum from the other end.
+    return [_flip(cumsum(_flip(ct, axis), axis=axis), axis)]
+
+
+cumsum.jvp, cumsum.vjp = _cumsum_jvp, _cumsum_vjp
+
+
+# cumprod: y[i] = x[i] * y[i - 1], so y_dot[i] = x[i] * y_dot[i - 1] + x_dot[i] * y[i - 1], a
+# linear recurrence in y_dot (no division by x: exact at zeros, to every order).
+def _cumprod_jvp(ins, ts, outs, axis):
+    (x,), (t,), (y,) = ins, ts, outs
+    if t is None:
+        return [None]
+    E = _ops()[0]
+    return [linear_scan(x, E.mul(t, _shift(y, axis, 1.0, toward_end=True)), axis=axis, reverse=False)]
+
+
+def _cumprod_vjp(cts, ins, outs, axis):
+    (ct,), (x,), (y,) = cts, ins, outs
+    if ct is None or not _float_in(x):
+        return [None]
+    E = _ops()[0]
+    g = linear_scan(_shift(x, axis, 0.0, toward_end=False), ct, axis=axis, reverse=True)
+    return [E.mul(g, _shift(y, axis, 1.0, toward_end=True))]
+
+
+cumprod.jvp, cumprod.vjp = _cumprod_jvp, _cumprod_vjp
+
+
+# linear_scan is linear in b; in a, h_dot[i] = a[i] * h_dot[i - 1] + a_dot[i] * h[i - 1]. Its
+# transpose runs the recurrence from the other end with a moved by one place.
+def _linear_scan_jvp(ins, ts, outs, axis, reverse):
+    (a, b), (ta, tb), (h,) = ins, ts, outs
+    E, _, _, _, adu = _ops()
+    drive = tb
+    if ta is not None:
+        drive = adu.add_ct(E.mul(ta, _shift(h, axis, 0.0, toward_end=not reverse)), tb)
+    return [None if drive is None else linear_scan(a, drive, axis=axis, reverse=reverse)]
+
+
+def _linear_scan_vjp(cts, ins, outs, axis, reverse):
+    (ct,), (a, b), (h,) = cts, ins, outs
+    if ct is None:
+        return [None, None]
+    E = _ops()[0]
+    g = linear_scan(_shift(a, axis, 0.0, toward_end=reverse), ct, axis=axis, reverse=not reverse)
+    ct_a = E.mul(g, _shift(h, axis, 0.0, toward_end=not reverse)) if _float_in(a) else None
+    return [ct_a, g if _float_in(b) else None]
+
+
+linear_scan.jvp, linear_scan.vjp = _linear_scan_jvp, _linear_scan_vjp
+
+
+def _take_along(x: Any, idx: Any, axis: int) -> tuple[tuple, tuple[str, ...]]:
+    """Operands and spec of the getitem that reads x[..., idx[...], ...] along `axis`
+    (np.take_along_axis): `idx` there, a broadcast iota on every other axis."""
+    _, S, I, Cr, _ = _ops()
+    nd = idx.type.ndim
+    ops = []
+    for k in range(nd):
+        if k == axis:
+            ops.append(idx)
+            continue
+        n = I.dim(idx, axis=k)
+        iota = Cr.arange(_lit(0), n, _lit(1), dtype=DType.int64)
+        ops.append(iota if nd == 1 else S.reshape(iota, *[n if j == k else _lit(1) for j in range(nd)]))
+    return tuple(ops), ("a",) * nd
+
+
+def _sort_order(x: Any, axis: int) -> tuple[tuple, tuple[str, ...]]:
+    # A stable order: tied elements keep their order, as JAX's sort derivative does.
+    return _take_along(x, argsort(x, axis=axis, kind="stable"), axis)
+
+
+def _sort_jvp(ins, ts, outs, axis):
+    (x,), (t,) = ins, ts
+    if t is None:
+        return [None]
+    I = _ops()[2]
+    ops, spec = _sort_order(x, axis)
+    return [I.getitem(t, *ops, spec=spec)]
+
+
+def _sort_vjp(cts, ins, outs, axis):
+    (ct,), (x,) = cts, ins
+    if ct is None or not _float_in(x):
+        return [None]
+    I = _ops()[2]
+    ops, spec = _sort_order(x, axis)
+    # The transpose of the gather: scattered back into x's cotangent.
+    return [I.getitem.vjp([ct], [x, *ops], outs, spec=spec)[0]]
+
+
+sort.jvp, sort.vjp = _sort_jvp, _sort_vjp
+
+_INT_RESULT = NOT_APPLICABLE("the result is boolean or integer (an index, a truth value): it has no derivative")
+for _p in (reduce_any, reduce_all, argmax, argmin, argsort, searchsorted):
+    _p.jvp = _p.vjp = _INT_RESULT

@@ -97,12 +97,14 @@ def float_type(types: list[Type], **_: Any) -> list[Type]:
     return [make_type(DType.float64, t.ndim)]
 
 
-def elementwise_rule(result: str) -> Callable[..., list[Type]]:
+def elementwise_rule(result: str, nargs: int = 2) -> Callable[..., list[Type]]:
     """Elementwise n-ary rule. `result`: "promote" (NumPy promotion, bools become ints as in
     Python arithmetic), "float" (always float, like true division), "bool" (comparisons),
     "logical" (bool in, bool out), "int_or_bool" (bitwise ops)."""
 
     def rule(types: list[Type], **_: Any) -> list[Type]:
+        if len(types) != nargs:
+            _fail(f"expected {nargs} operand{'s' if nargs > 1 else ''}, found {len(types)}")
         for t in types:
             if not isinstance(t, (Scalar, Array)):
                 _fail(f"elementwise operations take scalars and arrays, found {t}")
