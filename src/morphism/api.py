@@ -159,6 +159,7 @@ def trace(fn: Callable, spec: Specialization) -> tuple[Func, Any]:
     with building(b):
         result, comp = lower_function(fn, tuple(bound.args), dict(bound.kwargs))
         result = _finish_result(fn, result)
+    _list_node_registered()
     leaves, out_tree = pytree.flatten(result, is_leaf=lambda x: isinstance(x, (Var, Lit)))
     for leaf in leaves:
         if not isinstance(leaf, (Var, Lit)):
@@ -173,6 +174,8 @@ def trace(fn: Callable, spec: Specialization) -> tuple[Func, Any]:
 
 
 def _finish_result(fn: Callable, result: Any) -> Any:
+    """The function's result with growable lists turned into arrays, marked so that the caller
+    gets a Python list back, as from plain Python."""
     from .frontend.library import to_atom
     from .frontend.values import EmptyList, ListVal
 
@@ -180,7 +183,9 @@ def _finish_result(fn: Callable, result: Any) -> Any:
         if isinstance(x, ListVal):
             return _ListResult(to_atom(x))
         if isinstance(x, EmptyList):
-            return _ListResult(None)
+            from .ir.core import lit
+
+            return _ListResult(lit(np.zeros(0)))
         if isinstance(x, tuple) and not hasattr(x, "_fields"):
             return tuple(fix(y) for y in x)
         if isinstance(x, list):
@@ -199,8 +204,19 @@ def _finish_result(fn: Callable, result: Any) -> Any:
 
 
 class _ListResult:
+    """A list built at run time, returned to the caller as a Python list of its elements."""
+
     def __init__(self, arr: Any) -> None:
         self.arr = arr
+
+
+def _list_node_registered() -> None:
+    import optree
+
+    if not getattr(_list_node_registered, "done", False):
+        optree.register_pytree_node(_ListResult, lambda r: ((r.arr,), None, None),
+                                    lambda _, children: _ListResult(children[0]), namespace=pytree.NAMESPACE)
+        _list_node_registered.done = True
 
 
 # ---- transformed functions: the shared machinery ------------------------------------------------
@@ -272,7 +288,7 @@ class Transformed:
         spec = self.specialize(args, kwargs)
         low = self._lowered(spec)
         outs = low.runner(spec.leaves)
-        return pytree.unflatten(low.ir.out_tree, outs)
+        return _to_python_lists(pytree.unflatten(low.ir.out_tree, outs))
 
     def __morphism_custom__(self, frame: Any, args: list, kwargs: dict, node: Any) -> Any:
         """Called by the frontend when traced code calls this function: inline its IR."""
@@ -286,6 +302,18 @@ class Transformed:
         frame.comp.captured.extend(captured)
         outs = inline(func, spec.leaves)
         return pytree.unflatten(func.out_tree, outs)
+
+
+def _to_python_lists(tree: Any) -> Any:
+    if isinstance(tree, _ListResult):
+        return list(tree.arr)
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
+        return type(tree)(*(_to_python_lists(x) for x in tree))
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_to_python_lists(x) for x in tree)
+    if isinstance(tree, dict):
+        return {k: _to_python_lists(v) for k, v in tree.items()}
+    return tree
 
 
 def trace_any(fn: Callable, spec: "Specialization") -> tuple[Func, list]:

@@ -191,3 +191,52 @@ def test_disable_jit_runs_python():
 
     with mo.disable_jit():
         assert mo.jit(f)(1.0) == 2.0
+
+
+def test_basic_slices_are_views_of_their_base():
+    """NumPy semantics: a basic slice shares memory with its base, both ways."""
+
+    def read_then_write(A, col):
+        B = A.copy()
+        first = B[:, 0]
+        B[:, 0] = col
+        B[0, 0] = -1.0
+        return first, B
+
+    def write_through_view(n):
+        a = np.zeros((n, 3))
+        row = a[1]
+        row[2] = 7.0
+        row += 1.0
+        t = a.T
+        t[0, 0] = 5.0
+        return a
+
+    def view_across_loop(n):
+        a = np.zeros(n)
+        head = a[:2]
+        for i in range(n):
+            a[i] = i * 1.5
+        return head.sum()
+
+    A = np.arange(6.0).reshape(3, 2)
+    col = np.array([10.0, 20.0, 30.0])
+    for got, want in zip(mo.jit(read_then_write)(A, col), read_then_write(A, col)):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(mo.jit(write_through_view)(3), write_through_view(3))
+    assert mo.jit(view_across_loop)(4) == view_across_loop(4)
+
+
+def test_scalar_reads_and_fancy_indexing_are_copies():
+    def f(a, idx):
+        b = a.copy()
+        x = b[0]
+        sel = b[idx]
+        b[0] = 100.0
+        b[idx] = -1.0
+        return x, sel, b
+
+    a = np.arange(5.0)
+    idx = np.array([1, 3])
+    for got, want in zip(mo.jit(f)(a, idx), f(a, idx)):
+        np.testing.assert_array_equal(got, want)

@@ -21,13 +21,14 @@ def gather_scatter(x, perm):
 
 def column_ops(A, col):
     B = A.copy()
-    first = B[:, 0]
-    last_row = B[-1, :]
+    first = A[:, 0]
+    last_row = A[-1, :]
+    view_col = B[:, 0]  # a NumPy view: it sees the write to B[:, 0] below
     B[:, 0] = col
     B[1, :] = B[1, :] * 2.0
     B[:, -1] += 1.0
     B[0, 0] = -1.0
-    return first, last_row, B, B[1:3, 1:3], B[:2, ::-1]
+    return first, last_row, view_col, B, B[1:3, 1:3], B[:2, ::-1]
 
 
 def slice_writes(n):

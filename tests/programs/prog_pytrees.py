@@ -106,7 +106,7 @@ def list_arg_sum(xs):
     total = np.zeros_like(xs[0])
     for v in xs:
         total += v
-    return total, len(xs), [v.sum() for v in xs]
+    return total, len(xs), np.array([v.sum() for v in xs]), [v.max() for v in xs]
 
 
 _rng = np.random.default_rng(15)

@@ -33,7 +33,7 @@ def joins(a, b, A):
 def dims(x, A):
     e0 = np.expand_dims(x, 0)
     e1 = np.expand_dims(x, axis=1)
-    sq = np.squeeze(e0)
+    sq = np.squeeze(e0, axis=0)
     sq1 = np.squeeze(A[:, :1], axis=1)
     a2 = np.atleast_2d(x)
     a2m = np.atleast_2d(A)

@@ -160,6 +160,15 @@ def pearson_zip(x, y):
     return cov / math.sqrt(vx * vy), n
 
 
+def running_max_history(x):
+    # a list seeded with a first element, then grown with append and read back with [-1]
+    hist = [x[0]]
+    for i in range(1, len(x)):
+        hist.append(max(hist[-1], x[i]))
+    h = np.array(hist)
+    return h, len(hist), hist[-1]
+
+
 _rng = np.random.default_rng(13)
 _x = _rng.normal(size=40)
 _w = _rng.uniform(size=40)
@@ -196,6 +205,8 @@ CASES = [
     (ecdf_at, (_x, 0.0)),
     (ecdf_at, (_x, 5.0)),
     (rank_data, (_x[:10],)),
+    (running_max_history, (_x,)),
+    (running_max_history, (np.array([1.0]),)),
     (zscore_outliers, (_outl,)),
     (zscore_outliers, (_outl, 3.0)),
 ]

@@ -183,6 +183,9 @@ class Frame:
         self.env: dict[str, Any] = {}
         self.cur_node: ast.AST = source.node
         self.loop_aliases: dict[str, str] = {}
+        self.loop_views: dict[str, tuple] = {}
+        # view Var -> (base, recompute(base) -> view, writeback(base, view) -> base)
+        self.views: dict[Var, tuple[Any, Callable, Callable]] = {}
 
     # ---- errors and locations --------------------------------------------------------------
 
@@ -450,12 +453,36 @@ class Frame:
         self.error(f"cannot unpack {describe(value)} into {n} names", node, cls=MorphismTypeError)
 
     def rebind(self, old: Any, new: Any, name: str) -> None:
-        """Names bound to the same array see a write through any of them (Python aliasing)."""
+        """`name` was written: every name bound to the same array sees the write (Python
+        aliasing), and so do views of it, or its base if it is a view (NumPy semantics)."""
         if is_atom(old) or isinstance(old, ListVal):
-            for k, v in list(self.env.items()):
-                if v is old:
-                    self.env[k] = new
-        self.env[name] = new
+            self.write(old, new)
+        if self.env.get(name) is old or not (is_atom(old) or isinstance(old, ListVal)):
+            self.env[name] = new
+
+    def write(self, old: Any, new: Any) -> None:
+        view = self.views.get(old) if isinstance(old, Var) else None
+        if view is not None:
+            base, recompute, writeback = view
+            self.write(base, writeback(base, new))
+            return
+        self._refresh(old, new)
+
+    def _refresh(self, old: Any, new: Any) -> None:
+        for k, v in list(self.env.items()):
+            if v is old:
+                self.env[k] = new
+        for v, (base, recompute, writeback) in list(self.views.items()):
+            if base is old and any(w is v for w in self.env.values()):
+                nv = recompute(new)
+                self.views[nv] = (new, recompute, writeback)
+                self._refresh(v, nv)
+
+    def note_view(self, view: Any, base: Any, recompute: Callable, writeback: Callable) -> Any:
+        """Records that `view` shares memory with the array `base` (a basic slice, a transpose)."""
+        if isinstance(view, Var) and isinstance(view.type, Array) and is_atom(base):
+            self.views[view] = (base, recompute, writeback)
+        return view
 
     def assign_back(self, node: ast.expr, old: Any, new: Any) -> None:
         """Stores `new` where `node` (a name, subscript or attribute chain) was read from."""
@@ -662,6 +689,12 @@ class Frame:
         elif isinstance(b, EmptyList) and isinstance(a, ListVal):
             with building(bb):
                 b = self.empty_listval(a.elem_type)
+        elif isinstance(a, list) and isinstance(b, ListVal):
+            with building(ba):
+                a = self.list_from_record(a, b.elem_type)
+        elif isinstance(b, list) and isinstance(a, ListVal):
+            with building(bb):
+                b = self.list_from_record(b, a.elem_type)
         if is_atom(a) and is_atom(b):
             t = self.join_type(a.type, b.type, node, name)
             with building(ba):
@@ -778,6 +811,15 @@ class Frame:
                 for k, w in self.env.items():
                     if w is v and k != n and k not in self.loop_aliases and k not in carried:
                         self.loop_aliases[k] = n
+        # A view of a carried array is not carried: it is recomputed from the carry.
+        self.loop_views = {}
+        carried_vals = {id(self.env.get(n)): n for n in carried}
+        for k, w in self.env.items():
+            if k in carried or not isinstance(w, Var) or w not in self.views:
+                continue
+            base = self.views[w][0]
+            if id(base) in carried_vals:
+                self.loop_views[k] = (carried_vals[id(base)], self.views[w][1], self.views[w][2])
         return carried, local
 
     def for_loop(self, s: ast.For, has_break: bool, has_return: bool) -> tuple[Any, Any]:
@@ -808,10 +850,14 @@ class Frame:
         self.mark_local(local, targets, carried, s)
         return result
 
-    def bind_aliases(self, aliases: dict[str, str]) -> None:
+    def bind_aliases(self, aliases: dict[str, str], views: dict | None = None) -> None:
         for alias, primary in aliases.items():
             if primary in self.env:
                 self.env[alias] = self.env[primary]
+        for name, (base_name, recompute, writeback) in (views or {}).items():
+            base = self.env.get(base_name)
+            if is_atom(base):
+                self.env[name] = self.note_view(recompute(base), base, recompute, writeback)
 
     def mark_local(self, local: list[str], targets: list[str], carried: list[str], s: ast.AST) -> None:
         for n in local + [t for t in targets if t not in carried]:
@@ -870,6 +916,7 @@ class Frame:
         outer_env = dict(self.env)
         init = self.carry_init(carried)
         aliases = dict(self.loop_aliases)
+        views = dict(self.loop_views)
 
         def make_body(params_vals: tuple, index: Var) -> tuple[Builder, Any]:
             self.env = dict(outer_env)
@@ -878,9 +925,9 @@ class Frame:
                     self.env[n] = v
                 else:
                     self.env.pop(n, None)
-            self.bind_aliases(aliases)
             b = Builder(current().loc)
             with building(b):
+                self.bind_aliases(aliases, views)
                 prologue(index)
                 packed = self.exec_body(s.body, LoopCtx(carried, flags=False, next_index=None))
             return b, packed
@@ -908,7 +955,7 @@ class Frame:
         _rename(outs, params)
         for n, v in zip(carried, unflatten(tree, list(outs))):
             self.env[n] = v
-        self.bind_aliases(aliases)
+        self.bind_aliases(aliases, views)
 
     def flagged_loop(self, s: ast.For | ast.While, carried: list[str], start: Atom | None,
                      advance: Callable[[Atom], Atom] | None, test: Callable[..., Atom] | None,
@@ -919,6 +966,7 @@ class Frame:
         outer_env = dict(self.env)
         carries0 = self.carry_init(carried)
         aliases = dict(self.loop_aliases)
+        views = dict(self.loop_views)
         init = (carries0, lit(0), start if start is not None else NOTHING, NOTHING) if flags else (carries0,)
 
         def enter(vals: tuple) -> None:
@@ -928,7 +976,7 @@ class Frame:
                     self.env[n] = v
                 else:
                     self.env.pop(n, None)
-            self.bind_aliases(aliases)
+            self.bind_aliases(aliases, views)
 
         def user_test(vals: tuple) -> Atom:
             if test is not None:
@@ -949,9 +997,9 @@ class Frame:
                     _name_vars(v[1], "exit")
                     _name_vars(v[2], _target_hint(s.target) if isinstance(s, ast.For) else "i")
                     _name_vars(v[3], "ret")
-            enter(cvals)
             cb = Builder(current().loc)
             with building(cb):
+                enter(cvals)
                 if flags:
                     go = E.eq(cvals[1], 0)
                     tb, eb = Builder(cb.loc), Builder(cb.loc)
@@ -960,9 +1008,9 @@ class Frame:
                     ok = C.cond(go, then=tb.block([], [user]), orelse=eb.block([], [lit(False)]))[0]
                 else:
                     ok = user_test(cvals)
-            enter(bvals)
             b = Builder(current().loc)
             with building(b):
+                enter(bvals)
                 if flags:
                     index = bvals[2]
                     if prologue is not None:
@@ -990,7 +1038,7 @@ class Frame:
         vals = unflatten(tree, list(outs))
         for n, v in zip(carried, vals[0]):
             self.env[n] = v
-        self.bind_aliases(aliases)
+        self.bind_aliases(aliases, views)
         return (vals[1], vals[3]) if flags else (None, NOTHING)
 
     def while_loop(self, s: ast.While, has_break: bool, has_return: bool) -> tuple[Any, Any]:
@@ -1021,6 +1069,9 @@ class Frame:
             return a if b.like is None else self._widen(a, b.like, node, name)
         if isinstance(a, EmptyList) and isinstance(b, ListVal):
             return self.empty_listval(b.elem_type)
+        if isinstance(a, list) and isinstance(b, ListVal):
+            # `xs = [x0]` before a loop that appends: a growable list from the start.
+            return self._widen(self.list_from_record(a, b.elem_type), b, node, name)
         if is_atom(a) and is_atom(b):
             if a.type == b.type:
                 return a
@@ -1122,6 +1173,12 @@ class Frame:
     def empty_listval(self, elem: Type) -> ListVal:
         return ListVal(I.list_new(dtype=elem.dtype, ndim=elem.ndim), lit(0))
 
+    def list_from_record(self, items: list, elem: Type) -> ListVal:
+        new = self.empty_listval(elem)
+        for x in items:
+            new = self.list_append(new, x)
+        return new
+
     def list_append(self, lst: Any, v: Any) -> ListVal:
         v = library.to_atom(v, "list element")
         if isinstance(lst, EmptyList):
@@ -1215,7 +1272,10 @@ class Frame:
         if is_atom(base):
             h = library.ATTRIBUTES.get(attr)
             if h is not None:
-                return h(base)
+                out = h(base)
+                if attr == "T":
+                    self.note_view(out, base, lambda b: h(b), lambda b, v: h(v))
+                return out
             m = library.METHODS.get(attr)
             if m is not None:
                 return BoundMethod(base, attr, m)
@@ -1248,7 +1308,11 @@ class Frame:
             if isinstance(base.type, Scalar):
                 self.error(f"cannot index a scalar of type {base.type}", e, cls=MorphismTypeError)
             spec, ops = self.index_spec(sl, base)
-            return I.getitem(base, *ops, spec=spec)
+            out = I.getitem(base, *ops, spec=spec)
+            if not any(s in ("a", "m") for s in spec):
+                self.note_view(out, base, lambda b, ops=ops, spec=spec: I.getitem(b, *ops, spec=spec),
+                               lambda b, v, ops=ops, spec=spec: I.setitem(b, v, *ops, spec=spec))
+            return out
         if isinstance(base, (tuple, list)):
             k = self.expr(sl)
             if isinstance(k, Lit) and k.type.dtype != DType.float64 and isinstance(k.type, Scalar):

@@ -250,3 +250,552 @@ def _lstsq_impl(a, b, rcond):
 # (x, residuals, rank, s) as NumPy returns them; residuals is empty unless a has full column
 # rank and more rows than columns.
 lstsq = primitive("lstsq", _lstsq_rule, impl=_lstsq_impl, multiple_results=True)
+
+
+# ============================================================================================
+# Derivative rules, beside the primitives above.
+#   jvp(ins, ins_dot, outs, **params) -> outs_dot      (None is a symbolic zero)
+#   vjp(cts, ins, outs, **params)     -> ins_ct
+# Rules emit only primitives that have rules themselves (einsum, matmul, solve, inv, svd, lstsq,
+# elementwise, getitem, sum_to_shape; integer masks from arange), so derivatives nest. The
+# decompositions follow JAX's conventions: cholesky and eigh treat their input as symmetric (a
+# tangent is symmetrised, a cotangent comes back symmetric); eigh needs distinct eigenvalues and
+# svd distinct nonzero singular values; lstsq's derivatives hold for full-rank problems.
+
+import string as _string  # noqa: E402
+
+from ..ir.core import Var as _Var  # noqa: E402
+from ..ir.core import lit as _lit  # noqa: E402
+from ..transforms.adutil import add_ct as _add, is_float as _is_float, unbroadcast as _unbroadcast  # noqa: E402
+from .ad_support import sum_to_shape  # noqa: E402
+from .control import check as _check  # noqa: E402
+from .creation import arange, full  # noqa: E402
+from .elementwise import add, convert, eq, gt, mul, neg, reciprocal, select, sub  # noqa: E402
+from .indexing import dim, getitem  # noqa: E402
+from .shape import reshape  # noqa: E402
+
+
+def _wants(x) -> bool:
+    """Whether operand `x` takes a cotangent: a float Var (literals and ints do not)."""
+    return isinstance(x, _Var) and _is_float(x.type)
+
+
+def _mT(x):
+    """The matrices of a stack, transposed (the last two axes swapped)."""
+    return einsum(x, spec="...ij->...ji")
+
+
+def _sym(x):
+    return mul(0.5, add(x, _mT(x)))
+
+
+def _diag(x):
+    return einsum(x, spec="...ii->...i")
+
+
+def _row(v):
+    """v[..., None, :]: a vector of a stack as a row, to scale columns by broadcasting."""
+    return getitem(v, spec=("e", "n", "s000"))
+
+
+def _col(v):
+    """v[..., :, None]."""
+    return getitem(v, spec=("e", "s000", "n"))
+
+
+def _uncol(m):
+    """m[..., 0]: the inverse of `_col`."""
+    return getitem(m, _lit(0), spec=("e", "i"))
+
+
+def _last(x, k: int = 1):
+    return dim(x, axis=x.type.ndim - k)
+
+
+def _iota(n):
+    return arange(_lit(0), n, _lit(1), dtype=DType.int64)
+
+
+def _rect_eye(m, n):
+    """The m x n float matrix with ones where i == j (built from integers: no derivative)."""
+    return convert(eq(reshape(_iota(m), m, _lit(1)), _iota(n)), dtype=DType.float64)
+
+
+def _eye(n):
+    return _rect_eye(n, n)
+
+
+def _lower_mask(n, diagonal: float):
+    """1 below the diagonal, `diagonal` on it, 0 above."""
+    i, j = reshape(_iota(n), n, _lit(1)), _iota(n)
+    return select(gt(i, j), 1.0, select(eq(i, j), diagonal, 0.0))
+
+
+def _gap_inverses(w):
+    """F[..., i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it."""
+    eye = _eye(_last(w))
+    return sub(reciprocal(add(sub(_row(w), _col(w)), eye)), eye)
+
+
+def _solve_vectors(a, v):
+    """solve for a stack of vectors v (..., n): NumPy 2 reads a 2-d b as matrices."""
+    if v.type.ndim == 1:
+        return solve(a, v)
+    return _uncol(solve(a, _col(v)))
+
+
+def _trace_solve(a, a_dot):
+    """trace(inv(a) @ a_dot), the derivative of log det a."""
+    return einsum(solve(a, a_dot), spec="...ii->...")
+
+
+def _matrix_like(s, m):
+    """A batch of scalars broadcast against a batch of matrices."""
+    return s if s.type.ndim == 0 else getitem(s, spec=("e", "n", "n"))
+
+
+# ---- matmul: bilinear ------------------------------------------------------------------------
+
+
+def _matmul_jvp(ins, ins_dot, outs):
+    a, b = ins
+    a_dot, b_dot = ins_dot
+    return [_add(None if a_dot is None else matmul(a_dot, b), None if b_dot is None else matmul(a, b_dot))]
+
+
+def _matmul_vjp(cts, ins, outs):
+    (ct,) = cts
+    a, b = ins
+    if ct is None:
+        return [None, None]
+    na, nb = a.type.ndim, b.type.ndim
+    a_bar = b_bar = None
+    if na == 1 and nb == 1:  # a dot product: ct is a scalar
+        a_bar = mul(ct, b) if _wants(a) else None
+        b_bar = mul(ct, a) if _wants(b) else None
+    elif nb == 1:  # (..., m, k) @ (k,) -> (..., m); b_bar sums over the batch
+        a_bar = einsum(ct, b, spec="...i,j->...ij") if _wants(a) else None
+        b_bar = einsum(ct, a, spec="...i,...ij->...j") if _wants(b) else None
+        b_bar = _unbroadcast(b_bar, b) if na > 2 else b_bar
+    elif na == 1:  # (k,) @ (..., k, n) -> (..., n)
+        a_bar = einsum(ct, b, spec="...j,...ij->...i") if _wants(a) else None
+        a_bar = _unbroadcast(a_bar, a) if nb > 2 else a_bar
+        b_bar = einsum(a, ct, spec="i,...j->...ij") if _wants(b) else None
+    else:
+        if _wants(a):
+            a_bar = matmul(ct, _mT(b))
+            a_bar = _unbroadcast(a_bar, a) if outs[0].type.ndim > 2 else a_bar
+        if _wants(b):
+            b_bar = matmul(_mT(a), ct)
+            b_bar = _unbroadcast(b_bar, b) if outs[0].type.ndim > 2 else b_bar
+    return [a_bar, b_bar]
+
+
+matmul.jvp, matmul.vjp = _matmul_jvp, _matmul_vjp
+
+
+# ---- einsum: multilinear; each partial is another einsum ------------------------------------
+
+
+def _einsum_jvp(ins, ins_dot, outs, spec):
+    out_dot = None
+    for k, t in enumerate(ins_dot):
+        if t is not None:
+            out_dot = _add(out_dot, einsum(*ins[:k], t, *ins[k + 1:], spec=spec))
+    return [out_dot]
+
+
+def _einsum_vjp(cts, ins, outs, spec):
+    (ct,) = cts
+    if ct is None:
+        return [None] * len(ins)
+    terms, out, _ = parse_einsum(spec, [x.type.ndim for x in ins])
+    return [_einsum_transpose(ct, ins, k, terms, out) if _wants(ins[k]) else None for k in range(len(ins))]
+
+
+def _einsum_transpose(ct, ins, k, terms, out):
+    """The cotangent of operand k: an einsum of `ct` with the other operands.
+
+    An axis of x_k whose label appears nowhere else was summed away: a ones vector brings it
+    back. A repeated label (a diagonal, a trace) gets a fresh label for each repeat, tied to
+    the first by an identity matrix: the cotangent lands on the diagonal. Axes that broadcast
+    (under '...' or of size 1) are summed back to x_k's shape."""
+    x, term = ins[k], terms[k]
+    others = [t for j, t in enumerate(terms) if j != k]
+    fresh = iter(c for c in _string.ascii_letters if c not in ",".join(terms) + out)
+    labels = term.replace("...", "")
+    pre = len(term.split("...")[0])  # labels before the ellipsis
+    n_ell = x.type.ndim - len(labels)
+
+    def axis(p: int) -> int:  # the axis of x named by the p-th label
+        return p + (n_ell if "..." in term and p >= pre else 0)
+
+    visible = set(out + "".join(others))
+    new_labels, extra_terms, extra_ops, first = [], [], [], {}
+    for p, c in enumerate(labels):
+        if c in first:
+            f = next(fresh)
+            extra_terms.append(c + f)
+            extra_ops.append(_eye(dim(x, axis=axis(first[c]))))
+            new_labels.append(f)
+            continue
+        first[c] = p
+        new_labels.append(c)
+        if c not in visible and labels.count(c) == 1:
+            extra_terms.append(c)
+            extra_ops.append(full(1.0, dim(x, axis=axis(p)), dtype=DType.float64))
+    ell = "..." in out or any("..." in t for t in others)
+    lhs = (out, *others, *extra_terms)
+    rhs = ("..." if ell else "") + "".join(new_labels)
+    x_bar = einsum(ct, *[a for j, a in enumerate(ins) if j != k], *extra_ops, spec=einsum_spec(lhs, rhs))
+    if len(ins) > 1:
+        # Ellipsis axes first, then the labelled ones, as x_bar's are.
+        ell_axes = list(range(pre, pre + n_ell)) if "..." in term else []
+        lab_axes = [axis(p) for p in range(len(labels))]
+        x_bar = sum_to_shape(x_bar, *(dim(x, axis=a) for a in ell_axes + lab_axes))
+    if "..." in term and pre and ell:
+        lab = "".join(new_labels)
+        x_bar = einsum(x_bar, spec=f"...{lab}->{lab[:pre]}...{lab[pre:]}")
+    return x_bar
+
+
+einsum.jvp, einsum.vjp = _einsum_jvp, _einsum_vjp
+
+
+# ---- solve and inv ---------------------------------------------------------------------------
+
+
+def _solve_jvp(ins, ins_dot, outs):
+    a, b = ins
+    a_dot, b_dot = ins_dot
+    (x,) = outs
+    vec = b.type.ndim == 1
+    rhs = b_dot  # x_dot = solve(a, b_dot - a_dot @ x)
+    if a_dot is not None:
+        ax = einsum(a_dot, x, spec="...ij,...j->...i") if vec else matmul(a_dot, x)
+        rhs = neg(ax) if rhs is None else sub(rhs, ax)
+    if rhs is None:
+        return [None]
+    return [_solve_vectors(a, rhs) if vec else solve(a, rhs)]
+
+
+def _solve_vjp(cts, ins, outs):
+    (ct,) = cts
+    a, b = ins
+    (x,) = outs
+    if ct is None:
+        return [None, None]
+    vec = b.type.ndim == 1
+    a_t = _mT(a)
+    b_bar = _solve_vectors(a_t, ct) if vec else solve(a_t, ct)  # shaped like x
+    a_bar = None
+    if _wants(a):  # a_bar = -b_bar x^T
+        if vec:
+            a_bar = neg(einsum(b_bar, x, spec="...i,...j->...ij"))
+        else:
+            a_bar = neg(matmul(b_bar, _mT(x)))
+            a_bar = _unbroadcast(a_bar, a) if x.type.ndim > 2 else a_bar
+    if _wants(b) and x.type.ndim > (1 if vec else 2):
+        b_bar = _unbroadcast(b_bar, b)
+    return [a_bar, b_bar if _wants(b) else None]
+
+
+solve.jvp, solve.vjp = _solve_jvp, _solve_vjp
+
+
+def _inv_jvp(ins, ins_dot, outs):
+    (y,) = outs  # d inv(a) = -y a_dot y
+    return [neg(matmul(matmul(y, ins_dot[0]), y))]
+
+
+def _inv_vjp(cts, ins, outs):
+    (ct,) = cts
+    (y,) = outs
+    if ct is None:
+        return [None]
+    y_t = _mT(y)
+    return [neg(matmul(matmul(y_t, ct), y_t))]
+
+
+inv.jvp, inv.vjp = _inv_jvp, _inv_vjp
+
+
+# ---- det and slogdet: d log|det a| = trace(inv(a) da); singular matrices are excluded ------------
+
+
+def _det_jvp(ins, ins_dot, outs):
+    return [mul(outs[0], _trace_solve(ins[0], ins_dot[0]))]
+
+
+def _det_vjp(cts, ins, outs):
+    (ct,) = cts
+    if ct is None:
+        return [None]
+    return [mul(_matrix_like(mul(ct, outs[0]), ins[0]), _mT(inv(ins[0])))]
+
+
+det.jvp, det.vjp = _det_jvp, _det_vjp
+
+
+def _slogdet_jvp(ins, ins_dot, outs):
+    return [None, _trace_solve(ins[0], ins_dot[0])]  # the sign is piecewise constant
+
+
+def _slogdet_vjp(cts, ins, outs):
+    ct = cts[1]
+    if ct is None:
+        return [None]
+    return [mul(_matrix_like(ct, ins[0]), _mT(inv(ins[0])))]
+
+
+slogdet.jvp, slogdet.vjp = _slogdet_jvp, _slogdet_vjp
+
+
+# ---- cholesky: a = l l^T, l_dot = l phi(l^-1 a_dot l^-T), phi = lower triangle, half diagonal ---
+
+
+def _cholesky_jvp(ins, ins_dot, outs, upper):
+    l = _mT(outs[0]) if upper else outs[0]
+    s = _sym(ins_dot[0])
+    z = solve(l, _mT(solve(l, s)))  # l^-1 s l^-T (symmetric, so one transpose suffices)
+    l_dot = matmul(l, mul(z, _lower_mask(_last(l), 0.5)))
+    return [_mT(l_dot) if upper else l_dot]
+
+
+def _cholesky_vjp(cts, ins, outs, upper):
+    (ct,) = cts
+    if ct is None:
+        return [None]
+    l = _mT(outs[0]) if upper else outs[0]
+    l_bar = _mT(ct) if upper else ct
+    p = mul(matmul(_mT(l), l_bar), _lower_mask(_last(l), 0.5))
+    l_t = _mT(l)
+    q = solve(l_t, p)  # l^-T p l^-1
+    return [_sym(_mT(solve(l_t, _mT(q))))]
+
+
+cholesky.jvp, cholesky.vjp = _cholesky_jvp, _cholesky_vjp
+
+
+# ---- qr (reduced), for tall and wide matrices ----------------------------------------------------
+# With K = min(m, n), x = a[..., :, :K] (through the selector e = eye(K, n)) is factored as
+# q r_x with r_x square. Its derivative is the square/tall formula (JAX's qr_jvp_rule):
+#   d = dx r_x^-1, c = q^T d, o = tril(c, -1) - tril(c, -1)^T, dq = q (o - c) + d;
+# and dr = q^T da + dq^T a for all n (it reduces to (c - o) r_x when n <= m).
+
+
+def _qr_jvp(ins, ins_dot, outs):
+    (a,), (a_dot,) = ins, ins_dot
+    q, r = outs
+    k = _last(r, 2)
+    e = _rect_eye(k, _last(r))
+    r_x = matmul(r, _mT(e))
+    d = _mT(solve(_mT(r_x), _mT(matmul(a_dot, _mT(e)))))
+    c = matmul(_mT(q), d)
+    low = mul(c, _lower_mask(k, 0.0))
+    q_dot = add(matmul(q, sub(sub(low, _mT(low)), c)), d)
+    r_dot = add(matmul(_mT(q), a_dot), matmul(_mT(q_dot), a))
+    return [q_dot, r_dot]
+
+
+def _qr_vjp(cts, ins, outs):
+    q_bar, r_bar = cts
+    (a,) = ins
+    q, r = outs
+    if q_bar is None and r_bar is None:
+        return [None]
+    # The jvp above, transposed step by step.
+    a_bar = None
+    if r_bar is not None:
+        a_bar = matmul(q, r_bar)
+        q_bar = _add(q_bar, matmul(a, _mT(r_bar)))
+    k = _last(r, 2)
+    e = _rect_eye(k, _last(r))
+    m = matmul(_mT(q), q_bar)  # the cotangent of o; that of c is -m plus o's share
+    c_bar = sub(mul(sub(m, _mT(m)), _lower_mask(k, 0.0)), m)
+    d_bar = add(q_bar, matmul(q, c_bar))
+    r_x = matmul(r, _mT(e))
+    dx_bar = _mT(solve(r_x, _mT(d_bar)))
+    return [_add(a_bar, matmul(dx_bar, e))]
+
+
+qr.jvp, qr.vjp = _qr_jvp, _qr_vjp
+
+
+# ---- eigh: a = v diag(w) v^T with distinct eigenvalues ----------------------------------------------
+#   w_dot = diag(v^T a_dot v), v_dot = v (f * (v^T a_dot v)), f_ij = 1 / (w_j - w_i).
+
+
+def _eigh_jvp(ins, ins_dot, outs, UPLO):
+    w, v = outs
+    x = matmul(matmul(_mT(v), _sym(ins_dot[0])), v)
+    return [_diag(x), matmul(v, mul(_gap_inverses(w), x))]
+
+
+def _eigh_vjp(cts, ins, outs, UPLO):
+    w_bar, v_bar = cts
+    w, v = outs
+    inner = None
+    if w_bar is not None:
+        inner = mul(_row(w_bar), _eye(_last(w)))
+    if v_bar is not None:
+        inner = _add(inner, mul(_gap_inverses(w), matmul(_mT(v), v_bar)))
+    if inner is None:
+        return [None]
+    return [_sym(matmul(matmul(v, inner), _mT(v)))]
+
+
+eigh.jvp, eigh.vjp = _eigh_jvp, _eigh_vjp
+
+
+# ---- svd: a = u diag(s) vh with distinct nonzero singular values ------------------------------------
+# JAX's svd_jvp_rule: ds = diag(u^T da v) and, with f_ij = 1 / (s_j^2 - s_i^2) and dS = u^T da v,
+#   du = u (f * (dS S + S dS^T)) + (I - u u^T) da v S^-1,
+#   dv = v (f * (S dS + dS^T S)) + (I - v v^T) da^T u S^-1.
+# The projections vanish when u (or v) is square, so one formula covers tall and wide matrices.
+# With full_matrices=True only square matrices have a derivative (the extra columns of u or v
+# are not unique), which is checked at run time.
+
+
+def _svd_square_check(a, full_matrices):
+    if full_matrices:
+        _check(eq(_last(a, 2), _last(a)), exc=ValueError,
+               message="the derivative of np.linalg.svd(a, full_matrices=True) exists only for square "
+                       "matrices: the extra singular vectors are not unique (pass full_matrices=False)")
+
+
+def _svd_jvp(ins, ins_dot, outs, full_matrices, compute_uv):
+    (a,), (a_dot,) = ins, ins_dot
+    if not compute_uv:
+        u, _, vh = svd(a, full_matrices=False, compute_uv=True)
+        return [einsum(u, a_dot, vh, spec="...ik,...ij,...kj->...k")]
+    _svd_square_check(a, full_matrices)
+    u, s, vh = outs
+    v = _mT(vh)
+    dav = matmul(a_dot, v)
+    ds_mat = matmul(_mT(u), dav)
+    f = _gap_inverses(mul(s, s))
+    s_inv = reciprocal(s)
+    dss = mul(ds_mat, _row(s))
+    sds = mul(_col(s), ds_mat)
+    du = add(matmul(u, mul(f, add(dss, _mT(dss)))), mul(sub(dav, matmul(u, ds_mat)), _row(s_inv)))
+    dau = matmul(_mT(a_dot), u)
+    dv = add(matmul(v, mul(f, add(sds, _mT(sds)))), mul(sub(dau, matmul(v, _mT(ds_mat))), _row(s_inv)))
+    return [du, _diag(ds_mat), _mT(dv)]
+
+
+def _svd_vjp(cts, ins, outs, full_matrices, compute_uv):
+    (a,) = ins
+    if not compute_uv:
+        (s_bar,) = cts
+        if s_bar is None:
+            return [None]
+        u, _, vh = svd(a, full_matrices=False, compute_uv=True)
+        return [einsum(u, s_bar, vh, spec="...ik,...k,...kj->...ij")]
+    u_bar, s_bar, vh_bar = cts
+    if u_bar is None and s_bar is None and vh_bar is None:
+        return [None]
+    _svd_square_check(a, full_matrices)
+    u, s, vh = outs
+    # The jvp transposed: a_bar = u [diag(s_bar) + (g + g^T) S + S (h + h^T)] vh
+    #   + (u_bar - u u^T u_bar) S^-1 vh + u S^-1 (vh_bar - h^T vh),
+    # g = f * (u^T u_bar), h = f * (vh vh_bar^T).
+    f = _gap_inverses(mul(s, s))
+    s_inv = reciprocal(s)
+    inner = None if s_bar is None else mul(_row(s_bar), _eye(_last(s)))
+    a_bar = None
+    if u_bar is not None:
+        j = matmul(_mT(u), u_bar)
+        g = mul(f, j)
+        inner = _add(inner, mul(add(g, _mT(g)), _row(s)))
+        a_bar = matmul(mul(sub(u_bar, matmul(u, j)), _row(s_inv)), vh)
+    if vh_bar is not None:
+        j = matmul(vh, _mT(vh_bar))
+        h = mul(f, j)
+        inner = _add(inner, mul(_col(s), add(h, _mT(h))))
+        a_bar = _add(a_bar, matmul(u, mul(_col(s_inv), sub(vh_bar, matmul(_mT(j), vh)))))
+    return [_add(a_bar, matmul(matmul(u, inner), vh))]
+
+
+svd.jvp, svd.vjp = _svd_jvp, _svd_vjp
+
+
+# ---- lstsq: x = pinv(a) b for a of full rank ------------------------------------------------------
+# Golub and Pereyra's derivative of the pseudo-inverse, applied to b (r = b - a x):
+#   dx = pinv(a) (db - da x + pinv(a^T) da^T r) + (I - pinv(a) a) da^T pinv(a^T) x,
+# with each pinv applied by another lstsq. The first bracket's last term vanishes for tall
+# matrices (r is orthogonal to the columns), the last term for wide ones (pinv(a) a = I).
+# residuals (sum of squares per column, empty unless m > n = rank) have d = 2 sum(r (db - da x));
+# s follows svd; rank is an integer.
+
+
+def _pinv_apply(a, y, rcond):
+    return lstsq(a, y, rcond=rcond)[0]
+
+
+def _outer(p, q):
+    return einsum(p, q, spec="i,j->ij" if p.type.ndim == 1 else "ik,jk->ij")
+
+
+def _per_column(v, like):
+    """The per-column sums of lstsq's residuals, shaped like `like` (shape (k,), (1,) or (0,))."""
+    n = dim(like, axis=0)
+    if v.type.ndim == 0:
+        return mul(full(1.0, n, dtype=DType.float64), v)
+    return einsum(_rect_eye(n, dim(v, axis=0)), v, spec="ij,j->i")
+
+
+def _lstsq_jvp(ins, ins_dot, outs, rcond):
+    a, b = ins
+    a_dot, b_dot = ins_dot
+    x, res, _, _ = outs
+    rhs = b_dot
+    x_dot = s_dot = None
+    if a_dot is not None:
+        a_t = _mT(a)
+        r = sub(b, matmul(a, x))
+        ax = matmul(a_dot, x)
+        rhs = _add(rhs, sub(_pinv_apply(a_t, matmul(_mT(a_dot), r), rcond), ax))
+        w = matmul(_mT(a_dot), _pinv_apply(a_t, x, rcond))
+        x_dot = sub(w, _pinv_apply(a, matmul(a, w), rcond))
+        u, _, vh = svd(a, full_matrices=False, compute_uv=True)
+        s_dot = einsum(u, a_dot, vh, spec="ik,ij,kj->k")
+    x_dot = _add(x_dot, _pinv_apply(a, rhs, rcond))
+    # residuals: 2 sum(r * (db - da x)) per column
+    change = b_dot if a_dot is None else (neg(ax) if b_dot is None else sub(b_dot, ax))
+    r = sub(b, matmul(a, x)) if a_dot is None else r
+    sums = einsum(r, change, spec="i,i->" if b.type.ndim == 1 else "ik,ik->k")
+    return [x_dot, _per_column(mul(2.0, sums), res), None, s_dot]
+
+
+def _lstsq_vjp(cts, ins, outs, rcond):
+    x_bar, res_bar, _, s_bar = cts
+    a, b = ins
+    x, res, _, _ = outs
+    a_bar = b_bar = None
+    if x_bar is None and res_bar is None and s_bar is None:
+        return [None, None]
+    a_t = _mT(a)
+    r = sub(b, matmul(a, x)) if (x_bar is not None or res_bar is not None) else None
+    if x_bar is not None:
+        y = _pinv_apply(a_t, x_bar, rcond)  # pinv(a)^T x_bar
+        z = _pinv_apply(a, y, rcond)
+        v = _pinv_apply(a_t, x, rcond)
+        q = sub(x_bar, _pinv_apply(a, matmul(a, x_bar), rcond))  # (I - pinv(a) a) x_bar
+        a_bar = add(sub(_outer(r, z), _outer(y, x)), _outer(v, q))
+        b_bar = y
+    if res_bar is not None:
+        if b.type.ndim == 1:
+            rg = mul(r, mul(2.0, einsum(res_bar, spec="i->")))
+        else:
+            g = einsum(res_bar, _rect_eye(dim(res_bar, axis=0), _last(b)), spec="i,ij->j")
+            rg = mul(r, _row(mul(2.0, g)))
+        b_bar = _add(b_bar, rg)
+        a_bar = _add(a_bar, neg(_outer(rg, x)))
+    if s_bar is not None:
+        u, _, vh = svd(a, full_matrices=False, compute_uv=True)
+        a_bar = _add(a_bar, einsum(u, s_bar, vh, spec="ik,k,kj->ij"))
+    return [a_bar if _wants(a) else None, b_bar if _wants(b) else None]
+
+
+lstsq.jvp, lstsq.vjp = _lstsq_jvp, _lstsq_vjp

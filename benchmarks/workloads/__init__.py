@@ -1,0 +1,3 @@
+"""The workloads, in the order `make bench` runs them; each module has `run(cfg)`."""
+
+WORKLOADS = ["lorenz", "mlp", "gmm", "stencil", "adaptive", "compile"]
