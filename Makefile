@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test demo bench clean
+.PHONY: venv test demo bench bench-quick clean
 
 venv: $(STAMP)
 
@@ -20,9 +20,15 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(PY) examples/run_all.py
 
+# The peers (JAX, PyTorch's CPU build, autograd) install one by one; one that cannot is reported
+# as missing. ARGS passes options to the runner: make bench ARGS="--quick -w lorenz".
 bench: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[bench]' 'torch==2.13.0' || echo "some benchmark peers could not be installed; they will be reported as missing"
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/install_peers.py
+	$(PY) benchmarks/run.py $(ARGS)
+
+bench-quick: $(STAMP)
+	$(PY) benchmarks/install_peers.py
+	$(PY) benchmarks/run.py --quick $(ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

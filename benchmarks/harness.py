@@ -14,12 +14,17 @@ import math
 import statistics
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from .peers import Missing
+
+
+class Skip(Exception):
+    """Raised by a tool's build when running it would not fit the time budget."""
 
 
 @dataclass
@@ -59,6 +64,7 @@ class Tool:
     note: str = ""
     is_morphism: bool = False
     eager: bool = False                     # no compile step: a slow first call counts as a sample
+    expect_error: bool = False              # shown to raise (e.g. JAX reverse mode through while_loop)
     sync: Callable[[Any], Any] | None = None  # e.g. jax.block_until_ready
 
 
@@ -132,6 +138,16 @@ def first_line(e: BaseException) -> str:
     return f"{type(e).__name__}: {line}" if line else type(e).__name__
 
 
+def interpreter_fallback(caught: list) -> str:
+    """morphism's native backend runs what it cannot compile yet with the interpreter, and says
+    so with a performance warning: the row must say it too."""
+    for w in caught:
+        text = str(w.message)
+        if "Performance" in w.category.__name__ and "interpreter" in text:
+            return "native fell back to the interpreter: " + text.replace("morphism: ", "")[:200]
+    return ""
+
+
 def _call(tool: Tool, thunk: Callable[[], Any]) -> Any:
     out = thunk()
     if tool.sync is not None:
@@ -156,16 +172,28 @@ def run_workload(w: Workload, cfg: Config, log: Callable[[str], None] = print) -
     for tool in w.tools:
         row = rows[tool.name] = Row(w.name, tool.name, tool.kind, note=tool.note)
         try:
-            thunk = tool.build()
-            gc.collect()
-            t0 = time.perf_counter()
-            out = _call(tool, thunk)
-            row.first_call_s = time.perf_counter() - t0
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                thunk = tool.build()
+                gc.collect()
+                t0 = time.perf_counter()
+                out = _call(tool, thunk)
+                row.first_call_s = time.perf_counter() - t0
             thunks[tool.name], outputs[tool.name] = thunk, out
+            fallback = interpreter_fallback(caught)
+            if fallback:
+                row.note = _join(row.note, fallback)
+                row.extra["fallback"] = fallback
         except Missing as e:
             row.status, row.detail = "missing", str(e)
+        except Skip as e:
+            row.status = f"skipped: {e}"
         except Exception as e:
-            row.status = ("morphism error: " if tool.is_morphism else "error: ") + first_line(e)
+            if tool.expect_error:
+                prefix = "raises: "
+            else:
+                prefix = "morphism error: " if tool.is_morphism else "error: "
+            row.status = prefix + first_line(e)
             row.detail = traceback.format_exc()
         log(f"  {tool.name:28s} first call " + (f"{row.first_call_s:.3f} s" if row.ok else row.status))
 
@@ -193,7 +221,8 @@ def run_workload(w: Workload, cfg: Config, log: Callable[[str], None] = print) -
                 continue
             rows[t.name].extra["reference"] = ref
             if t.name == ref:
-                rows[t.name].note = _join(rows[t.name].note, "reference")
+                how = rows[t.name].extra.get("reference_check")
+                rows[t.name].note = _join(rows[t.name].note, f"reference ({how})" if how else "reference")
                 continue
             ok, msg = compare(outputs[t.name], outputs[ref], w.rtol, w.atol)
             rows[t.name].extra["check"] = f"vs {ref}: {msg}"
@@ -276,24 +305,41 @@ def _status_kb(field_name: str) -> int | None:
     return None
 
 
-def peak_memory_mb(thunk: Callable[[], Any]) -> tuple[float, str]:
-    """The rise of the process's peak resident memory during one call, in MB: the kernel's
-    high-water mark is reset first (Linux `clear_refs`), so any allocator counts (NumPy, Numba,
-    XLA). Without that, tracemalloc (allocations through Python's allocator, NumPy included)."""
+def _trim() -> None:
+    """Return freed heap memory to the OS, so that reusing it shows up in the peak again."""
     gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def peak_rss_mb(thunk: Callable[[], Any]) -> float | None:
+    """The rise of the process's peak resident memory during one call, in MB, whatever allocates
+    it (NumPy, Numba, XLA): the kernel's high-water mark is reset first (Linux `clear_refs`)."""
+    _trim()
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
-        before = _status_kb("VmRSS")
-        out = thunk()
-        after = _status_kb("VmHWM")
-        del out
-        if before is not None and after is not None:
-            return (after - before) / 1024.0, "peak RSS"
     except OSError:
-        pass
+        return None
+    before = _status_kb("VmRSS")
+    out = thunk()
+    after = _status_kb("VmHWM")
+    del out
+    if before is None or after is None:
+        return None
+    return (after - before) / 1024.0
+
+
+def peak_traced_mb(thunk: Callable[[], Any]) -> float:
+    """Peak of the memory allocated through Python's allocators during one call (NumPy arrays
+    included; Numba's and XLA's own allocations are not seen), in MB. Exact at small sizes."""
     import tracemalloc
 
+    _trim()
     tracemalloc.start()
     try:
         out = thunk()
@@ -301,7 +347,20 @@ def peak_memory_mb(thunk: Callable[[], Any]) -> tuple[float, str]:
         del out
     finally:
         tracemalloc.stop()
-    return peak / 2**20, "tracemalloc"
+    return peak / 2**20
+
+
+def peak_memory_mb(thunk: Callable[[], Any], small_mb: float = 4.0, rerun_s: float = 2.0) -> tuple[float, str]:
+    """Peak RSS rise of one call; where that is too small to resolve (or unavailable), the
+    tracemalloc peak of a second call instead, if the call is quick. Returns (MB, which measure)."""
+    t0 = time.perf_counter()
+    rss = peak_rss_mb(thunk)
+    if rss is not None and (rss >= small_mb or time.perf_counter() - t0 > rerun_s):
+        return rss, "peak RSS"
+    traced = peak_traced_mb(thunk)
+    if rss is None or traced > rss:
+        return traced, "tracemalloc"
+    return rss, "peak RSS"
 
 
 # ---- formatting --------------------------------------------------------------------------------
@@ -321,3 +380,32 @@ def fmt_ratio(r: float | None) -> str:
     if r is None:
         return ""
     return f"{r:.3g}×" if r < 1000 else f"{r:,.0f}×"
+
+
+# ---- probing a size-dependent tool before running it at full size ------------------------------
+
+
+def probe(make: Callable[[int], Callable[[], Any]], n: int, cap_s: float) -> tuple[str, float]:
+    """Runs `make(m)()` at growing sizes m (n/1000, ×4 each time) until a call takes 0.3 s or m
+    reaches n; raises Skip when the call at n would take more than `cap_s` by extrapolating the last
+    two sizes (with their measured exponent p, so O(n²) code is caught). Returns (what it saw, p)."""
+    m = max(10, n // 1000)
+    make(m)()  # compile / warm up
+    seen: list[tuple[int, float]] = []
+    while m < n:
+        thunk = make(m)
+        t0 = time.perf_counter()
+        thunk()
+        seen.append((m, time.perf_counter() - t0))
+        if seen[-1][1] > 0.3:
+            break
+        m *= 4
+    if len(seen) < 2 or seen[-1][1] < 0.3:
+        return "", 1.0
+    (m1, t1), (m2, t2) = seen[-2], seen[-1]
+    p = min(3.0, max(1.0, math.log(max(t2, 1e-9) / max(t1, 1e-9)) / math.log(m2 / m1)))
+    est = t2 * (n / m2) ** p
+    note = f"{fmt_time(t1)} at n={m1:,}, {fmt_time(t2)} at n={m2:,}: ~n^{p:.1f}, est. {fmt_time(est)} at n={n:,}"
+    if est > cap_s:
+        raise Skip(note)
+    return note, p

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import pathlib
+import textwrap
 from typing import Any
 
 from .harness import Row, Workload, fmt_ratio, fmt_time
@@ -11,8 +13,10 @@ from .harness import Row, Workload, fmt_ratio, fmt_time
 Results = list[tuple[Workload, list[Row]]]
 
 
-def _time_cell(r: Row) -> str:
-    return fmt_time(r.time_s) if r.ok else r.status
+def _time_cell(r: Row, width: int = 160) -> str:
+    if r.ok:
+        return fmt_time(r.time_s)
+    return r.status if len(r.status) <= width else r.status[: width - 1] + "…"
 
 
 def _target_cells(r: Row) -> tuple[str, str]:
@@ -107,6 +111,7 @@ def plot(results: Results, path: pathlib.Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     shown = [(w, rows) for w, rows in results if any(r.ratio is not None for r in rows)]
     if not shown:
@@ -126,14 +131,23 @@ def plot(results: Results, path: pathlib.Path) -> None:
         lo, hi = min(positive + [1.0]), max(positive + [1.0])
         ax.set_xlim(lo / 3, hi * 8)
         for k, (r, v) in enumerate(zip(rows, vals)):
-            label = fmt_ratio(v) if v > 0 else r.status[:60]
-            ax.text(v * 1.1 if v > 0 else lo / 2.8, k, label, va="center", fontsize=7)
-        ax.set_title(f"{w.name}: {w.title}", fontsize=9, loc="left")
+            label = fmt_ratio(v) if v > 0 else r.status[:70]
+            ax.text(v * 1.1 if v > 0 else lo / 2.8, k, label, va="center", fontsize=7,
+                    style="normal" if v > 0 else "italic", color="k" if v > 0 else "#555555",
+                    bbox=None if v > 0 else {"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+        ax.set_title(textwrap.fill(f"{w.name}: {w.title}", 95), fontsize=8, loc="left")
         ax.tick_params(axis="x", labelsize=7)
+        ax.xaxis.set_major_locator(ticker.LogLocator(base=10))
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(_tick))
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     axes[-1, 0].set_xlabel("time ÷ baseline (log scale; the baseline is 1×)", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _tick(v: float, _: Any) -> str:
+    return f"{v:g}×" if 1e-3 <= v < 1e4 else f"1e{round(math.log10(v))}×"
 
 
 def _color(r: Row) -> str:

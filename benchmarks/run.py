@@ -41,8 +41,8 @@ def limit_threads(n: int) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small sizes and short timing: a smoke run")
-    p.add_argument("-w", "--workload", action="append", choices=WORKLOADS, metavar="NAME",
-                   help=f"run only this workload (repeatable; default all): {', '.join(WORKLOADS)}")
+    p.add_argument("-w", "--workload", action="append", metavar="NAME",
+                   help=f"run only these workloads (repeatable or comma-separated; default all): {', '.join(WORKLOADS)}")
     p.add_argument("--backend", choices=["native", "interpreter"],
                    help="morphism backend (default: native when morphism has it, else interpreter)")
     p.add_argument("--budget", type=float, help="seconds of timing per tool (default 2, --quick 0.3)")
@@ -67,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         cfg.min_samples, cfg.max_samples = 2, 5
     peers.force_morphism_backend(args.backend)
-    names = args.workload or WORKLOADS
+    names = [n for arg in args.workload or [] for n in arg.split(",") if n] or WORKLOADS
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown:
+        print(f"unknown workload(s) {', '.join(unknown)}: choose from {', '.join(WORKLOADS)}", file=sys.stderr)
+        return 2
 
     try:
         backend = peers.morphism_backend()

@@ -74,7 +74,7 @@ def tools(params, x, labels) -> list[Tool]:
         return lambda: g(params, x, labels)
 
     return [
-        Tool("NumPy primal", numpy_primal, kind="primal", baseline=True, note="baseline"),
+        Tool("NumPy primal", numpy_primal, kind="primal", baseline=True, eager=True, note="baseline"),
         Tool(f"{mo_name} grad", morphism_grad, is_morphism=True, targets=[
             Target("grad ÷ NumPy primal", 3.0, "NumPy primal"),
             Target("÷ JAX jit(grad)", 1.5, "JAX jit(grad)")]),

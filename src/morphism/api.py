@@ -232,7 +232,8 @@ class Lowered:
 
     @property
     def source(self) -> str:
-        return str(self.ir)
+        """The generated Python source (native backend), or the printed IR (interpreter)."""
+        return getattr(self.runner, "source", None) or str(self.ir)
 
     def fresh(self) -> bool:
         for ns, name, obj in self.captured:
@@ -331,11 +332,23 @@ def finish(name: str, params: list[Var], builder: Builder, result: Any) -> Func:
     return Func(name, builder.block(params, leaves), out_tree=out_tree)
 
 
+class MorphismPerformanceWarning(UserWarning):
+    """The native backend could not compile a function and the interpreter runs it instead."""
+
+
 def _make_runner(func: Func, backend: str) -> Callable[[list[Any]], list[Any]]:
     from .backends.interpreter import run_func
 
-    # The native backend arrives with the Numba code generator; until then the interpreter
-    # runs everything.
+    if backend == "native":
+        from .backends.numba_backend import Unsupported, compile_func
+
+        try:
+            return compile_func(func)
+        except Unsupported as e:
+            import warnings
+
+            warnings.warn(f"morphism: the native backend cannot compile {func.name} yet ({e}); "
+                          f"running it with the interpreter", MorphismPerformanceWarning, stacklevel=3)
     return lambda leaves: run_func(func, leaves)
 
 

@@ -238,3 +238,57 @@ def _tsum(a, b, like):
     if b is None:
         return a
     return tape_add(a, b)
+
+
+# ---- native lowering (Numba): a tape of scalars is two locals, a buffer and a length ----------
+# Reverse mode uses each version of a tape once (pushed in the forward loop, read in the
+# backward one), and CSE never merges tapes, so pushing writes the buffer in place.
+
+
+def _nb_tape_parts(g, a):
+    n = g._name(a)
+    return f"{n}_buf", f"{n}_n"
+
+
+def _nb_require_scalar(e, t):
+    if not isinstance(t.elem, Scalar):
+        from ..backends.numba_backend import Unsupported
+
+        raise Unsupported(f"{e.prim.name} on a tape of {t.elem}")
+
+
+def _nb_tape_new(g, e, ins, elem):
+    _nb_require_scalar(e, e.outputs[0].type)
+    from ..backends.numba_backend import np_dtype
+
+    buf, n = _nb_tape_parts(g, e.outputs[0])
+    g.emit(f"{buf} = np.empty(max({ins[0]}, 4), {np_dtype(elem)})")
+    g.emit(f"{n} = 0")
+
+
+def _nb_tape_push(g, e, ins):
+    _nb_require_scalar(e, e.inputs[0].type)
+    buf, n = _nb_tape_parts(g, e.inputs[0])
+    obuf, on = _nb_tape_parts(g, e.outputs[0])
+    g.emit(f"if {n} >= {buf}.shape[0]:")
+    g.emit(f"    {buf} = sup.grow({buf}, {n})")
+    g.emit(f"{buf}[{n}] = {ins[1]}")
+    g.emit(f"{obuf} = {buf}")
+    g.emit(f"{on} = {n} + 1")
+
+
+def _nb_tape_get(g, e, ins):
+    _nb_require_scalar(e, e.inputs[0].type)
+    buf, _ = _nb_tape_parts(g, e.inputs[0])
+    return f"{buf}[{ins[-1]}]"
+
+
+def _nb_tape_len(g, e, ins):
+    _nb_require_scalar(e, e.inputs[0].type)
+    return _nb_tape_parts(g, e.inputs[0])[1]
+
+
+tape_new.numba = lambda g, e, ins: _nb_tape_new(g, e, ins, **e.params)
+tape_push.numba = _nb_tape_push
+tape_get.numba = _nb_tape_get
+tape_len.numba = _nb_tape_len

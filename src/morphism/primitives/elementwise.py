@@ -329,3 +329,89 @@ _NO_FLOAT = NOT_APPLICABLE("the result is boolean or integer: it has no derivati
 for _p in (eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor, logical_not, bitand, bitor,
            bitxor, invert, lshift, rshift, isnan, isinf, isfinite):
     _p.jvp = _p.vjp = _NO_FLOAT
+
+
+# ============================================================================================
+# Native lowering (Numba), beside the primitives: an expression over the inputs' names.
+
+
+def _nb_natural_dtype(prim, e):
+    samples = []
+    for a in e.inputs:
+        dt = a.type.dtype.np
+        samples.append(np.ones((1,) * a.type.ndim, dt) if a.type.ndim else dt.type(1))
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(prim.impl(*samples, **e.params)).dtype
+    except Exception:
+        return None
+
+
+def numba_rule(template: str):
+    """A Numba lowering from a template. Scalars are cast to the IR's dtype (Numba follows
+    Python there, e.g. True + True is an int); arrays are cast where NumPy's natural result dtype
+    differs from the IR's (NumPy keeps bool + bool a bool)."""
+
+    def rule(g, e, ins):
+        from ..backends.numba_backend import np_dtype
+
+        expr = template.format(*ins)
+        out = e.outputs[0].type
+        if isinstance(out, _Scalar):
+            return f"{np_dtype(out)}({expr})"
+        if _nb_natural_dtype(e.prim, e) != out.dtype.np:
+            return f"({expr}).astype({np_dtype(out)})"
+        return expr
+
+    return rule
+
+
+_NB = {
+    add: "{0} + {1}", sub: "{0} - {1}", mul: "{0} * {1}", div: "{0} / {1}", floordiv: "{0} // {1}",
+    mod: "{0} % {1}", pow: "{0} ** {1}", neg: "-{0}", abs: "np.abs({0})", sign: "np.sign({0})",
+    square: "{0} * {0}", maximum: "np.maximum({0}, {1})", minimum: "np.minimum({0}, {1})",
+    eq: "{0} == {1}", ne: "{0} != {1}", lt: "{0} < {1}", le: "{0} <= {1}", gt: "{0} > {1}", ge: "{0} >= {1}",
+    logical_and: "np.logical_and({0}, {1})", logical_or: "np.logical_or({0}, {1})",
+    logical_xor: "np.logical_xor({0}, {1})", logical_not: "np.logical_not({0})",
+    bitand: "{0} & {1}", bitor: "{0} | {1}", bitxor: "{0} ^ {1}", lshift: "{0} << {1}", rshift: "{0} >> {1}",
+    isnan: "np.isnan({0})", isinf: "np.isinf({0})", isfinite: "np.isfinite({0})",
+    arctan2: "np.arctan2({0}, {1})", hypot: "np.hypot({0}, {1})", logaddexp: "np.logaddexp({0}, {1})",
+    copysign: "np.copysign({0}, {1})", fmod: "np.fmod({0}, {1})", reciprocal: "1.0 / {0}",
+    stop_gradient: "{0}",
+}
+for _name in ("sin", "cos", "tan", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "cbrt",
+              "tanh", "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "floor",
+              "ceil", "trunc", "rint", "deg2rad", "rad2deg"):
+    _NB[globals()[_name]] = f"np.{_name}({{0}})"
+for _p, _t in _NB.items():
+    _p.numba = numba_rule(_t)
+
+
+def _nb_select(g, e, ins):
+    from ..backends.numba_backend import np_dtype
+
+    c, a, b = e.inputs
+    out = e.outputs[0].type
+    if all(isinstance(x.type, _Scalar) for x in e.inputs):
+        return f"{np_dtype(out)}({ins[1]} if {ins[0]} else {ins[2]})"
+    return f"np.where({ins[0]}, {ins[1]}, {ins[2]}).astype({np_dtype(out)})"
+
+
+def _nb_convert(g, e, ins, dtype, **_):
+    from ..backends.numba_backend import np_dtype
+
+    if isinstance(e.inputs[0].type, _Scalar):
+        return f"{np_dtype(dtype)}({ins[0]})"
+    return f"{ins[0]}.astype({np_dtype(dtype)})"
+
+
+def _nb_invert(g, e, ins):
+    t = e.inputs[0].type
+    if t.dtype == DType.bool:
+        return f"(not {ins[0]})" if isinstance(t, _Scalar) else f"np.logical_not({ins[0]})"
+    return f"~{ins[0]}"
+
+
+select.numba = _nb_select
+convert.numba = lambda g, e, ins: _nb_convert(g, e, ins, **e.params)
+invert.numba = _nb_invert

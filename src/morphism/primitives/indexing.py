@@ -341,3 +341,91 @@ list_new.vjp = lambda cts, ins, outs, **p: []
 from .registry import NOT_APPLICABLE  # noqa: E402
 
 dim.jvp = dim.vjp = size.jvp = size.vjp = NOT_APPLICABLE("the result is an integer")
+
+
+# ============================================================================================
+# Native lowering (Numba)
+
+
+def _nb_index(spec, ops):
+    it = iter(ops)
+    parts = []
+    for s in spec:
+        if s in ("i", "a", "m"):
+            parts.append(next(it))
+        elif s == "n":
+            parts.append("None")
+        elif s == "e":
+            parts.append("...")
+        else:
+            a = next(it) if s[1] == "1" else ""
+            b = next(it) if s[2] == "1" else ""
+            c = next(it) if s[3] == "1" else ""
+            parts.append(f"{a}:{b}" + (f":{c}" if c else ""))
+    return ", ".join(parts) if parts else "()"
+
+
+def _nb_simple(spec):
+    # Numba indexes with basic indices and at most one advanced index.
+    return sum(1 for s in spec if s in ("a", "m")) <= 1 and not ("n" in spec and any(s in ("a", "m") for s in spec))
+
+
+def _nb_getitem(g, e, ins, spec):
+    if not _nb_simple(spec):
+        g.fallback(e, ins)
+        return None
+    return f"{ins[0]}[{_nb_index(spec, ins[1:])}]"
+
+
+def _nb_setitem(g, e, ins, spec):
+    if not _nb_simple(spec) or "n" in spec:
+        g.fallback(e, ins)
+        return None
+    out = g.name(e.outputs[0])
+    if g.in_place(e):
+        g.emit(f"{ins[0]}[{_nb_index(spec, ins[2:])}] = {ins[1]}")
+        g.emit(f"{out} = {ins[0]}")
+    else:
+        g.emit(f"{out} = {ins[0]}.copy()")
+        g.emit(f"{out}[{_nb_index(spec, ins[2:])}] = {ins[1]}")
+    return None
+
+
+def _nb_scatter_add(g, e, ins, spec):
+    # Only plain integer/slice indices (no repeats possible): x[idx] += v.
+    if any(s in ("a", "m", "n") for s in spec):
+        g.fallback(e, ins)
+        return None
+    out = g.name(e.outputs[0])
+    if g.in_place(e):
+        g.emit(f"{ins[0]}[{_nb_index(spec, ins[2:])}] += {ins[1]}")
+        g.emit(f"{out} = {ins[0]}")
+    else:
+        g.emit(f"{out} = {ins[0]}.copy()")
+        g.emit(f"{out}[{_nb_index(spec, ins[2:])}] += {ins[1]}")
+    return None
+
+
+getitem.numba = lambda g, e, ins: _nb_getitem(g, e, ins, **e.params)
+setitem.numba = lambda g, e, ins: _nb_setitem(g, e, ins, **e.params)
+scatter_add.numba = lambda g, e, ins: _nb_scatter_add(g, e, ins, **e.params)
+dim.numba = lambda g, e, ins: f"{ins[0]}.shape[{e.params['axis']}]"
+size.numba = "{0}.size"
+list_view.numba = "{0}[:{1}].copy()"
+
+
+def _nb_list_append(g, e, ins):
+    if e.inputs[2].type.ndim != 0:
+        g.fallback(e, ins)
+        return None
+    return f"sup.list_append_scalar({ins[0]}, {ins[1]}, {ins[2]})"
+
+
+def _nb_list_new(g, e, ins, dtype, ndim):
+    from ..backends.numba_backend import np_dtype
+
+    return f"np.empty(({', '.join(['0'] * (ndim + 1))},), {np_dtype(dtype)})"
+
+
+list_append.numba = _nb_list_append
+list_new.numba = lambda g, e, ins: _nb_list_new(g, e, ins, **e.params)

@@ -349,8 +349,8 @@ def _trace_solve(a, a_dot):
     return einsum(solve(a, a_dot), spec="...ii->...")
 
 
-def _matrix_like(s, m):
-    """A batch of scalars broadcast against a batch of matrices."""
+def _matrix_like(s):
+    """A batch of scalars, shaped to broadcast against the batch of matrices it belongs to."""
     return s if s.type.ndim == 0 else getitem(s, spec=("e", "n", "n"))
 
 
@@ -531,7 +531,7 @@ def _det_vjp(cts, ins, outs):
     (ct,) = cts
     if ct is None:
         return [None]
-    return [mul(_matrix_like(mul(ct, outs[0]), ins[0]), _mT(inv(ins[0])))]
+    return [mul(_matrix_like(mul(ct, outs[0])), _mT(inv(ins[0])))]
 
 
 det.jvp, det.vjp = _det_jvp, _det_vjp
@@ -545,7 +545,7 @@ def _slogdet_vjp(cts, ins, outs):
     ct = cts[1]
     if ct is None:
         return [None]
-    return [mul(_matrix_like(ct, ins[0]), _mT(inv(ins[0])))]
+    return [mul(_matrix_like(ct), _mT(inv(ins[0])))]
 
 
 slogdet.jvp, slogdet.vjp = _slogdet_jvp, _slogdet_vjp

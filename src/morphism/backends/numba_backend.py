@@ -1,0 +1,460 @@
+"""The native backend: IR -> readable Python source -> `numba.njit(cache=True)`.
+
+Loops stay loops, `cond` is an `if`, `while_loop` a `while True` with a break, `call` a call of
+another generated function (recursion included). Each primitive is lowered by its `numba` rule
+(a template string over its inputs, or a function of the generator and the equation); a
+primitive without one runs its reference implementation in `numba.objmode`, so everything
+compiles, and the slow path is visible in the generated source.
+
+`setitem` and `scatter_add` write in place when the array they update is owned (not an
+argument, a literal or a view) and dead afterwards (see `_Liveness`); otherwise they copy.
+
+The source is written to MORPHISM_CACHE_DIR (default: the user's cache dir) under a name made
+from its hash, and imported from there, so a second process reuses Numba's compiled code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import keyword
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..ir.core import Array, Atom, Block, DType, Eqn, Func, FuncRef, Lit, Scalar, Tape, Type, Var, free_vars
+from ..ir.printer import called_funcs
+
+SUPPORT = "morphism.backends.numba_support"
+
+
+class Unsupported(Exception):
+    """The native backend cannot compile this IR (the caller falls back to the interpreter)."""
+
+
+def cache_dir() -> Path:
+    d = os.environ.get("MORPHISM_CACHE_DIR")
+    if d:
+        p = Path(d)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        p = Path(base) / "morphism"
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+# ---- types as Numba spells them ----------------------------------------------------------------
+
+_NB_DTYPE = {DType.float64: "float64", DType.int64: "int64", DType.bool: "boolean"}
+_NP_DTYPE = {DType.float64: "np.float64", DType.int64: "np.int64", DType.bool: "np.bool_"}
+
+
+def nb_type(t: Type) -> str:
+    if isinstance(t, Scalar):
+        return _NB_DTYPE[t.dtype]
+    if isinstance(t, Array):
+        return f"{_NB_DTYPE[t.dtype]}[{', '.join([':'] * t.ndim)}]"
+    raise Unsupported(f"values of type {t} cannot cross into object mode")
+
+
+def np_dtype(t: Type | DType) -> str:
+    return _NP_DTYPE[t if isinstance(t, DType) else t.dtype]
+
+
+# ---- ownership and liveness for in-place updates -----------------------------------------------
+
+VIEW_PRIMS = {"getitem", "transpose", "reshape", "broadcast_to", "squeeze"}
+
+
+def _is_view(e: Eqn) -> bool:
+    """Results that may share memory with their first input in the generated code."""
+    if e.prim.name not in VIEW_PRIMS or not e.outputs or not isinstance(e.outputs[0].type, Array):
+        return False
+    if e.prim.name == "getitem":
+        return not any(s in ("a", "m") for s in e.params["spec"])
+    return True
+
+
+class _Liveness:
+    """For each in-place candidate equation: is its array input dead after it, and owned?"""
+
+    def __init__(self, func: Func) -> None:
+        self.inplace: set[int] = set()  # id(eqn) of setitem/scatter_add done in place
+        self.base: dict[Var, Var] = {}  # view -> the array it may share memory with
+        self.owned: set[Var] = set()
+        self.copy_init: set[tuple[int, int]] = set()  # (id(loop eqn), carry k) copied at entry
+        self._collect(func.body, top=True)
+        self._block(func.body, set(func.body.results) & _vars_set(func.body.results))
+
+    def _collect(self, b: Block, top: bool = False) -> None:
+        for e in b.eqns:
+            if _is_view(e) and isinstance(e.inputs[0], Var):
+                self.base[e.outputs[0]] = e.inputs[0]
+            elif e.prim.name not in ("cond", "call", "custom_jvp_call", "custom_vjp_call"):
+                for o in e.outputs:
+                    if isinstance(o.type, Array):
+                        self.owned.add(o)
+            for sub in e.blocks():
+                self._collect(sub)
+
+    def roots(self, v: Var) -> list[Var]:
+        out = [v]
+        while v in self.base:
+            v = self.base[v]
+            out.append(v)
+        return out
+
+    def _mark(self, live: set[Var], atoms) -> None:
+        for a in atoms:
+            if isinstance(a, Var):
+                live.update(self.roots(a))
+
+    def _block(self, b: Block, live_out: set[Var]) -> None:
+        live = set(live_out)
+        self._mark(live, b.results)
+        for e in reversed(b.eqns):
+            name = e.prim.name
+            if name in ("setitem", "scatter_add"):
+                x = e.inputs[0]
+                if isinstance(x, Var) and x in self.owned and x not in live and x not in self.base:
+                    self.inplace.add(id(e))
+                    self.owned.add(e.outputs[0])
+            elif name == "cond":
+                for sub in e.blocks():
+                    self._block(sub, live)
+                # A cond result is owned when both branches yield owned values.
+                for k, o in enumerate(e.outputs):
+                    if isinstance(o.type, Array) and all(
+                        isinstance(sb.results[k], Var) and sb.results[k] in self.owned for sb in e.blocks()
+                    ):
+                        self.owned.add(o)
+            elif name in ("for_range", "while_loop"):
+                self._loop(e, live)
+            self._mark(live, e.inputs)
+            for sub in e.blocks():
+                self._mark(live, free_vars(sub))
+            live.difference_update(e.outputs)
+
+    def _loop(self, e: Eqn, live_after: set[Var]) -> None:
+        is_for = e.prim.name == "for_range"
+        body: Block = e.params["body"]
+        lead = 3 if is_for else 0
+        carries = body.params[1:] if is_for else body.params
+        # Inside the body, the values read from outside stay alive for every iteration.
+        body_live = set(free_vars(body))
+        if not is_for:
+            body_live |= set(free_vars(e.params["cond"]))
+        for k, (p, init) in enumerate(zip(carries, e.inputs[lead:])):
+            if not isinstance(p.type, Array):
+                continue
+            # A carry is owned inside the body if its initial value is owned and dead after
+            # the loop; otherwise the generated code copies the initial value once.
+            if not (isinstance(init, Var) and init in self.owned and init not in live_after and init not in self.base):
+                self.copy_init.add((id(e), k))
+            self.owned.add(p)
+        if not is_for:
+            self._block(e.params["cond"], body_live | set(body.params))
+        self._block(body, body_live)
+        for k, o in enumerate(e.outputs):
+            if isinstance(o.type, Array):
+                self.owned.add(o)
+
+
+def _vars_set(atoms) -> set[Var]:
+    return {a for a in atoms if isinstance(a, Var)}
+
+
+# ---- the generator -------------------------------------------------------------------------------
+
+
+class Gen:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.globals: list[str] = []
+        self.names: dict[Var, str] = {}
+        self.used: set[str] = set()
+        self.depth = 1
+        self.fallbacks: dict[str, Callable] = {}
+        self.funcs: dict[int, str] = {}  # id(FuncRef or Func) -> generated name
+        self.pending: list[tuple[str, Func]] = []
+        self.live: _Liveness | None = None
+
+    # names (a tape is two locals: its buffer and its length)
+    def name(self, v: Var) -> str:
+        if isinstance(v.type, Tape):
+            n = self._name(v)
+            return f"{n}_buf, {n}_n"
+        return self._name(v)
+
+    def _name(self, v: Var) -> str:
+        n = self.names.get(v)
+        if n is None:
+            base = "".join(c if c.isalnum() or c == "_" else "_" for c in (v.hint or "t"))
+            if not base or base[0].isdigit() or keyword.iskeyword(base) or base in ("np", "numba", "sup"):
+                base = "v_" + base
+            n, k = base, 1
+            while n in self.used:
+                n = f"{base}_{k}"
+                k += 1
+            self.used.add(n)
+            self.names[v] = n
+        return n
+
+    def atom(self, a: Atom) -> str:
+        if isinstance(a, Var):
+            return self.name(a)
+        if isinstance(a.type, Array):
+            g = f"_const{len(self.globals)}"
+            self.globals.append(f"{g} = np.array({np.asarray(a.value).tolist()!r}, dtype={np_dtype(a.type)})")
+            return g
+        v = a.value
+        if isinstance(v, bool):
+            return "True" if v else "False"
+        if isinstance(v, float):
+            if v != v:
+                return "np.nan"
+            if v in (float("inf"), float("-inf")):
+                return "np.inf" if v > 0 else "(-np.inf)"
+            return repr(v)
+        return repr(int(v))
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+    # functions
+    def func_name(self, f: Func, ref: Any = None) -> str:
+        key = id(ref) if ref is not None else id(f)
+        n = self.funcs.get(key)
+        if n is None:
+            base = "".join(c if c.isalnum() else "_" for c in f.name)
+            n = f"f{len(self.funcs)}_{base}"
+            self.funcs[key] = n
+            self.pending.append((n, f))
+        return n
+
+    def function(self, name: str, f: Func) -> list[str]:
+        saved = (self.lines, self.depth, self.live)
+        self.lines, self.depth = [], 1
+        self.live = _Liveness(f)
+        params = ", ".join(self.name(p) for p in f.params)
+        self.block_eqns(f.body)
+        res = ", ".join(self.atom(r) for r in f.results)
+        self.emit(f"return ({res}{',' if len(f.results) == 1 else ''})")
+        body = self.lines
+        self.lines, self.depth, self.live = saved
+        return [f"@numba.njit(cache=True, error_model='numpy')", f"def {name}({params}):", *body, ""]
+
+    # blocks and equations
+    def block_eqns(self, b: Block) -> None:
+        for e in b.eqns:
+            self.eqn(e)
+
+    def assign(self, outs: tuple[Var, ...], rhs: str) -> None:
+        if not outs:
+            self.emit(rhs)
+        elif len(outs) == 1:
+            self.emit(f"{self.name(outs[0])} = {rhs}")
+        else:
+            self.emit(f"{', '.join(self.name(o) for o in outs)} = {rhs}")
+
+    def eqn(self, e: Eqn) -> None:
+        ctl = _CONTROL.get(e.prim.name)
+        if ctl is not None:
+            ctl(self, e)
+            return
+        rule = e.prim.numba
+        ins = [self.atom(a) for a in e.inputs]
+        if isinstance(rule, str):
+            self.assign(e.outputs, rule.format(*ins, **e.params))
+        elif callable(rule):
+            out = rule(self, e, ins)
+            if out is not None:
+                self.assign(e.outputs, out)
+        else:
+            self.fallback(e, ins)
+
+    def fallback(self, e: Eqn, ins: list[str]) -> None:
+        """Runs the primitive's reference implementation in object mode."""
+        key = f"_impl_{e.prim.name}_{len(self.fallbacks)}"
+        impl = e.prim.impl
+        if impl is None:
+            raise Unsupported(f"{e.prim.name} has neither a native lowering nor an implementation")
+        params = dict(e.params)
+        self.fallbacks[key] = (lambda impl=impl, params=params: (lambda *a: impl(*a, **params)))()
+        self.globals.append(f"{key} = sup.fallback({key!r})")
+        outs = e.outputs
+        ann = ", ".join(f"{self.name(o)}={nb_type(o.type)!r}" for o in outs)
+        self.emit(f"with numba.objmode({ann}):")
+        self.depth += 1
+        call = f"{key}({', '.join(ins)})"
+        if not outs:
+            self.emit(call)
+        elif e.prim.multiple_results:
+            tmp = "_r"
+            self.emit(f"{tmp} = {call}")
+            for k, o in enumerate(outs):
+                self.emit(f"{self.name(o)} = sup.coerce({tmp}[{k}], {np_dtype(o.type)}, {o.type.ndim})")
+        else:
+            self.emit(f"{self.name(outs[0])} = sup.coerce({call}, {np_dtype(outs[0].type)}, {outs[0].type.ndim})")
+        self.depth -= 1
+
+    def in_place(self, e: Eqn) -> bool:
+        return self.live is not None and id(e) in self.live.inplace
+
+
+# ---- control flow ---------------------------------------------------------------------------------
+
+
+def _cond(g: Gen, e: Eqn) -> None:
+    then, orelse = e.params["then"], e.params["orelse"]
+    g.emit(f"if {g.atom(e.inputs[0])}:")
+    for k, br in enumerate((then, orelse)):
+        if k == 1:
+            g.emit("else:")
+        g.depth += 1
+        g.block_eqns(br)
+        if e.outputs:
+            g.assign(e.outputs, ", ".join(g.atom(r) for r in br.results))
+        elif not br.eqns:
+            g.emit("pass")
+        g.depth -= 1
+
+
+def _carry_init(g: Gen, e: Eqn, params: tuple[Var, ...], inits: tuple[Atom, ...]) -> None:
+    for k, (p, a) in enumerate(zip(params, inits)):
+        src = g.atom(a)
+        if g.live is not None and (id(e), k) in g.live.copy_init:
+            src = f"{src}.copy()"
+        g.emit(f"{g.name(p)} = {src}")
+
+
+def _carry_update(g: Gen, params: tuple[Var, ...], results: tuple[Atom, ...]) -> None:
+    pairs = [(g.name(p), g.atom(r)) for p, r in zip(params, results) if not (isinstance(r, Var) and g.name(r) == g.name(p))]
+    if pairs:
+        g.emit(f"{', '.join(a for a, _ in pairs)} = {', '.join(b for _, b in pairs)}"
+               + ("," if len(pairs) == 1 and False else ""))
+
+
+def _for(g: Gen, e: Eqn) -> None:
+    body: Block = e.params["body"]
+    start, stop, step, *init = e.inputs
+    idx, *carries = body.params
+    _carry_init(g, e, tuple(carries), tuple(init))
+    rng = f"{g.atom(start)}, {g.atom(stop)}" + ("" if isinstance(step, Lit) and step.value == 1 else f", {g.atom(step)}")
+    g.emit(f"for {g.name(idx)} in range({rng}):")
+    g.depth += 1
+    g.block_eqns(body)
+    _carry_update(g, tuple(carries), body.results)
+    if not body.eqns and not carries:
+        g.emit("pass")
+    g.depth -= 1
+    for o, p in zip(e.outputs, carries):
+        g.emit(f"{g.name(o)} = {g.name(p)}")
+
+
+def _while(g: Gen, e: Eqn) -> None:
+    cond: Block = e.params["cond"]
+    body: Block = e.params["body"]
+    _carry_init(g, e, body.params, e.inputs)
+    g.emit("while True:")
+    g.depth += 1
+    for cp, bp in zip(cond.params, body.params):
+        g.emit(f"{g.name(cp)} = {g.name(bp)}")
+    g.block_eqns(cond)
+    g.emit(f"if not {g.atom(cond.results[0])}:")
+    g.emit("    break")
+    g.block_eqns(body)
+    _carry_update(g, body.params, body.results)
+    g.depth -= 1
+    for o, p in zip(e.outputs, body.params):
+        g.emit(f"{g.name(o)} = {g.name(p)}")
+
+
+def _call(g: Gen, e: Eqn) -> None:
+    ref = e.params["func"]
+    f = ref.func if isinstance(ref, FuncRef) else ref
+    name = g.func_name(f, ref)
+    rhs = f"{name}({', '.join(g.atom(a) for a in e.inputs)})"
+    if len(e.outputs) == 1 and not isinstance(e.outputs[0].type, Tape):
+        g.emit(f"{g.name(e.outputs[0])} = {rhs}[0]")
+    elif e.outputs:
+        g.assign(e.outputs, rhs)
+    else:
+        g.emit(rhs)
+
+
+def _check(g: Gen, e: Eqn) -> None:
+    exc = e.params["exc"]
+    name = exc.__name__ if getattr(__import__("builtins"), exc.__name__, None) is exc else "AssertionError"
+    g.emit(f"if not {g.atom(e.inputs[0])}:")
+    g.emit(f"    raise {name}({e.params['message']!r})")
+
+
+_CONTROL = {"cond": _cond, "for_range": _for, "while_loop": _while, "call": _call,
+            "custom_jvp_call": _call, "custom_vjp_call": _call, "check": _check}
+
+
+# ---- compiling and loading ------------------------------------------------------------------------
+
+
+class NativeFunction:
+    """A compiled Func: call it with the flat list of argument leaves."""
+
+    def __init__(self, func: Func, source: str, entry: Callable, path: Path) -> None:
+        self.func = func
+        self.source = source
+        self.entry = entry
+        self.path = path
+
+    def __call__(self, leaves: list[Any]) -> list[Any]:
+        from .interpreter import coerce
+
+        args = [coerce(x, p.type) for x, p in zip(leaves, self.func.params)]
+        outs = self.entry(*args)
+        return [coerce(v, r.type) for v, r in zip(outs, self.func.results)]
+
+
+def generate(func: Func) -> tuple[str, str, dict]:
+    g = Gen()
+    entry = g.func_name(func)
+    chunks: list[list[str]] = []
+    done: set[str] = set()
+    while g.pending:
+        name, f = g.pending.pop(0)
+        if name in done:
+            continue
+        done.add(name)
+        chunks.append(g.function(name, f))
+    header = [
+        f'"""Generated by morphism from {func.name} (do not edit: regenerated from the IR)."""',
+        "import numpy as np",
+        "import numba",
+        f"import {SUPPORT} as sup",
+        "",
+    ]
+    src = "\n".join(header + g.globals + [""] + [l for c in chunks for l in c])
+    return src, entry, g.fallbacks
+
+
+def compile_func(func: Func) -> NativeFunction:
+    from . import numba_support
+
+    src, entry, fallbacks = generate(func)
+    numba_support.register_fallbacks(fallbacks)
+    digest = hashlib.sha256(src.encode()).hexdigest()[:16]
+    path = cache_dir() / f"mo_{func.name[:40]}_{digest}.py".replace("<", "_").replace(">", "_")
+    if not path.exists() or path.read_text() != src:
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(src)
+        os.replace(tmp, path)
+    modname = f"morphism_generated.{path.stem}"
+    mod = sys.modules.get(modname)
+    if mod is None:
+        spec = importlib.util.spec_from_file_location(modname, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[modname] = mod
+        spec.loader.exec_module(mod)
+    return NativeFunction(func, src, getattr(mod, entry), path)

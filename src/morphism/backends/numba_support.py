@@ -1,0 +1,98 @@
+"""Run-time support for generated native code: tapes, growable lists, object-mode fallbacks."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numba
+import numpy as np
+
+_FALLBACKS: dict[str, Callable] = {}
+
+
+def register_fallbacks(table: dict[str, Callable]) -> None:
+    _FALLBACKS.update(table)
+
+
+def fallback(key: str) -> Callable:
+    return _FALLBACKS[key]
+
+
+def coerce(v: Any, dtype: Any, ndim: int) -> Any:
+    """An object-mode result as the exact type the generated code declared."""
+    if ndim == 0:
+        return dtype(np.asarray(v).item()) if not isinstance(v, dtype) else v
+    return np.ascontiguousarray(v, dtype=dtype)
+
+
+# ---- tapes: (buffer, length, high-water mark) ----------------------------------------------------
+# The high-water mark is shared by all versions of one tape: a push appends in place when this
+# version is the newest (the usual case), and copies otherwise, so tapes behave as values.
+
+
+@numba.njit(cache=True)
+def tape_new_f64(capacity):
+    return (np.empty(max(capacity, 4), np.float64), 0, np.zeros(1, np.int64))
+
+
+@numba.njit(cache=True)
+def tape_new_i64(capacity):
+    return (np.empty(max(capacity, 4), np.int64), 0, np.zeros(1, np.int64))
+
+
+@numba.njit(cache=True)
+def tape_new_bool(capacity):
+    return (np.empty(max(capacity, 4), np.bool_), 0, np.zeros(1, np.int64))
+
+
+@numba.njit(cache=True)
+def tape_push(t, v):
+    buf, n, hw = t
+    if hw[0] != n or n >= buf.shape[0]:
+        new = np.empty(max(2 * buf.shape[0], n + 1, 4), buf.dtype)
+        new[:n] = buf[:n]
+        buf = new
+        if hw[0] != n:
+            hw = np.zeros(1, np.int64)
+    buf[n] = v
+    hw[0] = n + 1
+    return (buf, n + 1, hw)
+
+
+@numba.njit(cache=True)
+def tape_get(t, k):
+    return t[0][k]
+
+
+@numba.njit(cache=True)
+def tape_len(t):
+    return t[1]
+
+
+@numba.njit(cache=True)
+def grow(buf, n):
+    new = np.empty(max(2 * buf.shape[0], n + 1, 4), buf.dtype)
+    new[:n] = buf[:n]
+    return new
+
+
+@numba.njit(cache=True)
+def range_len(start, stop, step):
+    if step > 0:
+        n = (stop - start + step - 1) // step
+    else:
+        n = (start - stop - step - 1) // (-step)
+    return max(n, 0)
+
+
+# ---- growable lists ----------------------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def list_append_scalar(buf, n, v):
+    if n >= buf.shape[0]:
+        new = np.empty(max(8, 2 * buf.shape[0]), buf.dtype)
+        new[:n] = buf[:n]
+        buf = new
+    buf[n] = v
+    return buf, n + 1
