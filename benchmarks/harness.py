@@ -34,7 +34,6 @@ class Config:
     min_samples: int = 3
     max_samples: int = 15
     sample_floor_s: float = 2e-3  # a sample runs the function enough times to last this long
-    slow_s: float = 60.0       # a tool whose first call takes longer skips optional extras
 
 
 @dataclass

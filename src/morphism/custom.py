@@ -113,6 +113,22 @@ def _register() -> None:
     def _sg(x: Any) -> Any:
         return pytree.tree_map(lambda a: sg(to_atom(a)) if _is_atom(a) else a, x)
 
+    # Transformations called inside compiled code: `mo.grad(f)(x)` builds the transformed
+    # function at compile time (its options must be constants) and inlines its IR.
+    from . import api
+    from .frontend.library import static
+
+    def compile_time(transform):
+        def handler(fn: Any, *args: Any, **kwargs: Any) -> Any:
+            return transform(fn, *[static(a, "an option") for a in args],
+                             **{k: static(v, k) for k, v in kwargs.items()})
+
+        return handler
+
+    for t in (api.grad, api.value_and_grad, api.jacfwd, api.jacrev, api.hessian):
+        implements(t)(compile_time(t))
+    implements(api.jit)(lambda fn=None, **kw: api.jit(fn, **{k: static(v, k) for k, v in kw.items()}))
+
 
 def trace_call(fn: Callable, args: tuple) -> Any:
     """Traces the Python function `fn` on frontend values `args` (pytrees of atoms) and inlines

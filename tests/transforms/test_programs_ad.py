@@ -20,11 +20,13 @@ def _is_float(x) -> bool:
 
 
 def _random_like(tree, rng, only_float=True):
+    """Random directions, scaled to each input's magnitude (so a tolerance of 1e-6 stays
+    positive when finite differences step along the direction)."""
     leaves, treedef = pytree.flatten(tree)
     out = []
     for x in leaves:
         if _is_float(x):
-            r = rng.normal(size=np.shape(x))
+            r = rng.normal(size=np.shape(x)) * (np.abs(x) + 1e-3)
             out.append(float(r) if np.ndim(x) == 0 else r)
         else:
             out.append(np.zeros(np.shape(x)) if np.ndim(x) else 0.0)

@@ -71,22 +71,18 @@ linspace = primitive(
 #   vjp(cts, ins, outs, **params)     -> ins_ct
 
 from ..ir.core import lit as _lit  # noqa: E402
-
-
-def _adu():
-    from ..transforms import adutil
-
-    return adutil
+from ..transforms import adutil as _adu  # noqa: E402
+from . import reductions as _R  # noqa: E402
+from .elementwise import add, convert, div, maximum, mul, sub  # noqa: E402
+from .indexing import dim  # noqa: E402
 
 
 def _sum_all(x):
-    from .reductions import reduce_sum
-
-    return reduce_sum(x, axis=None, keepdims=False)
+    return _R.reduce_sum(x, axis=None, keepdims=False)
 
 
 def _float_ct(ct, x):
-    return ct if ct is not None and _adu().is_float(x.type) else None
+    return ct if ct is not None and _adu.is_float(x.type) else None
 
 
 zeros.jvp = lambda ins, ts, outs, dtype: [None]
@@ -100,24 +96,19 @@ full.vjp = lambda cts, ins, outs, dtype: [
 
 def _positions(out, over=None):
     """0.0, 1.0, ... for the elements of the 1-d `out` (divided by `over` when given)."""
-    from .elementwise import convert, div
-    from .indexing import dim
-
     k = convert(arange(_lit(0), dim(out, axis=0), _lit(1), dtype=DType.int64), dtype=DType.float64)
     return k if over is None else div(k, over)
 
 
 def _fill_like(t, out):
     """A tangent that may still be a scalar (a fill, start or stop), as an array like `out`."""
-    return t if t.type.ndim else _adu().broadcast_like(t, out)
+    return t if t.type.ndim else _adu.broadcast_like(t, out)
 
 
 # arange(start, stop, step)[k] = start + k * step: the derivative is 1 for start and k for step.
 # The length, ceil((stop - start) / step), is piecewise constant, so stop has a zero derivative
 # (and so do start and step as far as they change the length).
 def _arange_jvp(ins, ts, outs, dtype):
-    from .elementwise import add, mul
-
     (out,), (t_start, _, t_step) = outs, ts
     if t_step is None:
         return [None if t_start is None else _fill_like(t_start, out)]
@@ -126,8 +117,6 @@ def _arange_jvp(ins, ts, outs, dtype):
 
 
 def _arange_vjp(cts, ins, outs, dtype):
-    from .elementwise import mul
-
     (ct,), (start, _, step), (out,) = cts, ins, outs
     if ct is None:
         return [None, None, None]
@@ -141,16 +130,12 @@ arange.jvp, arange.vjp = _arange_jvp, _arange_vjp
 def _linspace_fractions(ins, out, endpoint):
     """t[k] = k / (num - 1) (k / num without the endpoint), so that out = start + (stop - start) * t;
     with one sample (num - 1 == 0) NumPy gives [start]: t = 0."""
-    from .elementwise import convert, maximum, sub
-
     num = ins[2]
     steps = sub(num, _lit(1)) if endpoint else num
     return _positions(out, convert(maximum(steps, _lit(1)), dtype=DType.float64))
 
 
 def _linspace_jvp(ins, ts, outs, endpoint, dtype):
-    from .elementwise import add, mul, sub
-
     (out,), (t_start, t_stop, _) = outs, ts
     if t_start is None and t_stop is None:
         return [None]
@@ -160,8 +145,6 @@ def _linspace_jvp(ins, ts, outs, endpoint, dtype):
 
 
 def _linspace_vjp(cts, ins, outs, endpoint, dtype):
-    from .elementwise import mul, sub
-
     (ct,), (start, stop, _), (out,) = cts, ins, outs
     if ct is None:
         return [None, None, None]

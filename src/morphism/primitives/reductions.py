@@ -9,6 +9,7 @@ std, median, average, diff, nan-reductions) are built from these in frontend/np_
 
 from __future__ import annotations
 
+from functools import reduce as _fold
 from typing import Any
 
 import numpy as np
@@ -164,15 +165,12 @@ linear_scan = primitive("linear_scan", _linear_scan_rule, impl=_linear_scan)
 # `dim`, so reverse mode saves dims, not arrays, for sum, cumsum and the like.
 
 from ..ir.core import lit as _lit  # noqa: E402
+from ..transforms import adutil as adu  # noqa: E402
+from . import creation as Cr  # noqa: E402
+from . import elementwise as E  # noqa: E402
+from . import indexing as I  # noqa: E402
+from . import shape as S  # noqa: E402
 from .registry import NOT_APPLICABLE  # noqa: E402
-
-
-def _ops():
-    # The rules build IR from the other families, which import this one.
-    from . import creation, elementwise, indexing, shape
-    from ..transforms import adutil
-
-    return elementwise, shape, indexing, creation, adutil
 
 
 def _with_kept_axes(r: Any, axis: tuple[int, ...] | None, ndim: int, keepdims: bool) -> Any:
@@ -180,21 +178,19 @@ def _with_kept_axes(r: Any, axis: tuple[int, ...] | None, ndim: int, keepdims: b
     so that it broadcasts against the operand (dims from `r` itself: nothing of x is read)."""
     if keepdims or axis is None or not axis:
         return r
-    _, S, I, _, _ = _ops()
     it = iter(range(r.type.ndim))
     return S.reshape(r, *[_lit(1) if k in axis else I.dim(r, axis=next(it)) for k in range(ndim)])
 
 
 def _spread(ct: Any, x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
     """The cotangent of a reduction of `x`, broadcast back to the shape of x."""
-    _, S, _, _, adu = _ops()
     if x.type.ndim == 0:
         return ct
     return S.broadcast_to(_with_kept_axes(ct, axis, x.type.ndim, keepdims), *adu.dims_of(x))
 
 
 def _float_in(x: Any) -> bool:
-    return _ops()[4].is_float(x.type)
+    return adu.is_float(x.type)
 
 
 def _sum_jvp(ins, ts, outs, axis, keepdims):
@@ -210,13 +206,11 @@ reduce_sum.jvp, reduce_sum.vjp = _sum_jvp, _sum_vjp
 
 
 def _flip(x: Any, axis: int) -> Any:
-    I = _ops()[2]
     return I.getitem(x, _lit(-1), spec=("s000",) * axis + ("s001",))
 
 
 def _shift(x: Any, axis: int, fill: float, toward_end: bool) -> Any:
     """x moved by one place along `axis` (toward its end, or its start), `fill` in the gap."""
-    E, S, I, Cr, adu = _ops()
     dims = adu.dims_of(x)
     gap = Cr.full(fill, *dims[:axis], _lit(1), *dims[axis + 1:], dtype=DType.float64)
     lead = ("s000",) * axis
@@ -228,7 +222,6 @@ def _shift(x: Any, axis: int, fill: float, toward_end: bool) -> Any:
 def _exclusive_products(x: Any, axis: tuple[int, ...] | None) -> Any:
     """For each element, the product of the other elements of its reduced slice: exclusive
     products from both ends, multiplied (no division, so exact where x has zeros, as JAX)."""
-    E, S, I, _, adu = _ops()
     nd = x.type.ndim
     red = tuple(range(nd)) if axis is None else axis
     kept = tuple(k for k in range(nd) if k not in red)
@@ -236,9 +229,7 @@ def _exclusive_products(x: Any, axis: tuple[int, ...] | None) -> Any:
     moved = x if perm == tuple(range(nd)) else S.transpose(x, perm=perm)
     dims = adu.dims_of(moved)
     k = len(kept)
-    n = dims[k] if len(red) == 1 else _lit(1)
-    for d in dims[k:] if len(red) > 1 else ():
-        n = E.mul(n, d)
+    n = _fold(E.mul, dims[k:]) if red else _lit(1)
     flat = S.reshape(moved, *dims[:k], n)
     before = _shift(cumprod(flat, axis=k), k, 1.0, toward_end=True)
     after = _flip(_shift(cumprod(_flip(flat, k), axis=k), k, 1.0, toward_end=True), k)
@@ -252,7 +243,6 @@ def _prod_jvp(ins, ts, outs, axis, keepdims):
         return [None]
     if x.type.ndim == 0:
         return [t]
-    E = _ops()[0]
     return [reduce_sum(E.mul(t, _exclusive_products(x, axis)), axis=axis, keepdims=keepdims)]
 
 
@@ -262,7 +252,6 @@ def _prod_vjp(cts, ins, outs, axis, keepdims):
         return [None]
     if x.type.ndim == 0:
         return [ct]
-    E = _ops()[0]
     return [E.mul(_with_kept_axes(ct, axis, x.type.ndim, keepdims), _exclusive_products(x, axis))]
 
 
@@ -272,7 +261,6 @@ reduce_prod.jvp, reduce_prod.vjp = _prod_jvp, _prod_vjp
 def _tie_weights(x: Any, out: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
     """1/count where x equals its slice's extremum, 0 elsewhere: JAX's convention splits the
     derivative of max/min equally among tied elements."""
-    E = _ops()[0]
     hit = E.convert(E.eq(x, _with_kept_axes(out, axis, x.type.ndim, keepdims)), dtype=DType.float64)
     return E.div(hit, reduce_sum(hit, axis=axis, keepdims=True))
 
@@ -283,7 +271,6 @@ def _extremum_jvp(ins, ts, outs, axis, keepdims):
         return [None]
     if x.type.ndim == 0:
         return [t]
-    E = _ops()[0]
     return [reduce_sum(E.mul(t, _tie_weights(x, outs[0], axis, keepdims)), axis=axis, keepdims=keepdims)]
 
 
@@ -293,7 +280,6 @@ def _extremum_vjp(cts, ins, outs, axis, keepdims):
         return [None]
     if x.type.ndim == 0:
         return [ct]
-    E = _ops()[0]
     return [E.mul(_with_kept_axes(ct, axis, x.type.ndim, keepdims), _tie_weights(x, outs[0], axis, keepdims))]
 
 
@@ -322,7 +308,6 @@ def _cumprod_jvp(ins, ts, outs, axis):
     (x,), (t,), (y,) = ins, ts, outs
     if t is None:
         return [None]
-    E = _ops()[0]
     return [linear_scan(x, E.mul(t, _shift(y, axis, 1.0, toward_end=True)), axis=axis, reverse=False)]
 
 
@@ -330,7 +315,6 @@ def _cumprod_vjp(cts, ins, outs, axis):
     (ct,), (x,), (y,) = cts, ins, outs
     if ct is None or not _float_in(x):
         return [None]
-    E = _ops()[0]
     g = linear_scan(_shift(x, axis, 0.0, toward_end=False), ct, axis=axis, reverse=True)
     return [E.mul(g, _shift(y, axis, 1.0, toward_end=True))]
 
@@ -342,7 +326,6 @@ cumprod.jvp, cumprod.vjp = _cumprod_jvp, _cumprod_vjp
 # transpose runs the recurrence from the other end with a moved by one place.
 def _linear_scan_jvp(ins, ts, outs, axis, reverse):
     (a, b), (ta, tb), (h,) = ins, ts, outs
-    E, _, _, _, adu = _ops()
     drive = tb
     if ta is not None:
         drive = adu.add_ct(E.mul(ta, _shift(h, axis, 0.0, toward_end=not reverse)), tb)
@@ -353,7 +336,6 @@ def _linear_scan_vjp(cts, ins, outs, axis, reverse):
     (ct,), (a, b), (h,) = cts, ins, outs
     if ct is None:
         return [None, None]
-    E = _ops()[0]
     g = linear_scan(_shift(a, axis, 0.0, toward_end=reverse), ct, axis=axis, reverse=not reverse)
     ct_a = E.mul(g, _shift(h, axis, 0.0, toward_end=not reverse)) if _float_in(a) else None
     return [ct_a, g if _float_in(b) else None]
@@ -362,10 +344,9 @@ def _linear_scan_vjp(cts, ins, outs, axis, reverse):
 linear_scan.jvp, linear_scan.vjp = _linear_scan_jvp, _linear_scan_vjp
 
 
-def _take_along(x: Any, idx: Any, axis: int) -> tuple[tuple, tuple[str, ...]]:
+def _take_along(idx: Any, axis: int) -> tuple[tuple, tuple[str, ...]]:
     """Operands and spec of the getitem that reads x[..., idx[...], ...] along `axis`
     (np.take_along_axis): `idx` there, a broadcast iota on every other axis."""
-    _, S, I, Cr, _ = _ops()
     nd = idx.type.ndim
     ops = []
     for k in range(nd):
@@ -380,14 +361,13 @@ def _take_along(x: Any, idx: Any, axis: int) -> tuple[tuple, tuple[str, ...]]:
 
 def _sort_order(x: Any, axis: int) -> tuple[tuple, tuple[str, ...]]:
     # A stable order: tied elements keep their order, as JAX's sort derivative does.
-    return _take_along(x, argsort(x, axis=axis, kind="stable"), axis)
+    return _take_along(argsort(x, axis=axis, kind="stable"), axis)
 
 
 def _sort_jvp(ins, ts, outs, axis):
     (x,), (t,) = ins, ts
     if t is None:
         return [None]
-    I = _ops()[2]
     ops, spec = _sort_order(x, axis)
     return [I.getitem(t, *ops, spec=spec)]
 
@@ -396,7 +376,6 @@ def _sort_vjp(cts, ins, outs, axis):
     (ct,), (x,) = cts, ins
     if ct is None or not _float_in(x):
         return [None]
-    I = _ops()[2]
     ops, spec = _sort_order(x, axis)
     # The transpose of the gather: scattered back into x's cotangent.
     return [I.getitem.vjp([ct], [x, *ops], outs, spec=spec)[0]]

@@ -152,37 +152,24 @@ range_len = primitive("range_len", _range_len_rule, impl=lambda a, b, c: len(ran
 #   vjp(cts, ins, outs, **params)     -> ins_ct
 
 from ..ir.core import lit as _lit  # noqa: E402
+from ..transforms import adutil as _adu  # noqa: E402
+from .elementwise import add as _add  # noqa: E402
+from .elementwise import neg as _neg  # noqa: E402
+from .indexing import dim as _dim  # noqa: E402
+from .indexing import getitem as _getitem  # noqa: E402
 from .registry import NOT_APPLICABLE  # noqa: E402
-
-
-def _adu():
-    from ..transforms import adutil
-
-    return adutil
-
-
-def _getitem(x, *ops, spec):
-    from .indexing import getitem
-
-    return getitem(x, *ops, spec=spec)
-
-
-def _dim(x, axis):
-    from .indexing import dim
-
-    return dim(x, axis=axis)
 
 
 def _float_ct(ct, x):
     """`ct` for an operand that carries derivatives, None for the others."""
-    return ct if ct is not None and _adu().is_float(x.type) else None
+    return ct if ct is not None and _adu.is_float(x.type) else None
 
 
 def _tangents_or_zeros(ins, ts):
     """One tangent per operand of a join, zeros where an operand has none (None: all zero)."""
     if all(t is None for t in ts):
         return None
-    return [t if t is not None else _adu().zeros_like(x) for x, t in zip(ins, ts)]
+    return [t if t is not None else _adu.zeros_like(x) for x, t in zip(ins, ts)]
 
 
 def _stack_jvp(ins, ts, outs, axis):
@@ -195,7 +182,7 @@ def _stack_vjp(cts, ins, outs, axis):
     if ct is None:
         return [None] * len(ins)
     lead = ("s000",) * (axis % (ins[0].type.ndim + 1))
-    return [_getitem(ct, _lit(k), spec=lead + ("i",)) if _adu().is_float(x.type) else None
+    return [_getitem(ct, _lit(k), spec=lead + ("i",)) if _adu.is_float(x.type) else None
             for k, x in enumerate(ins)]
 
 
@@ -211,15 +198,13 @@ def _concatenate_vjp(cts, ins, outs, axis):
     (ct,) = cts
     if ct is None:
         return [None] * len(ins)
-    from .elementwise import add
-
     axis = normalize_axis(axis, ins[0].type.ndim)
     lead = ("s000",) * axis
     res, start = [], _lit(0)
     for k, x in enumerate(ins):
-        n = _dim(x, axis)
-        stop = n if k == 0 else add(start, n)
-        res.append(_getitem(ct, start, stop, spec=lead + ("s110",)) if _adu().is_float(x.type) else None)
+        n = _dim(x, axis=axis)
+        stop = n if k == 0 else _add(start, n)
+        res.append(_getitem(ct, start, stop, spec=lead + ("s110",)) if _adu.is_float(x.type) else None)
         start = stop
     return res
 
@@ -228,11 +213,11 @@ concatenate.jvp, concatenate.vjp = _concatenate_jvp, _concatenate_vjp
 
 reshape.jvp = lambda ins, ts, outs: [None if ts[0] is None else reshape(ts[0], *ins[1:])]
 reshape.vjp = lambda cts, ins, outs: [
-    None if _float_ct(cts[0], ins[0]) is None else reshape(cts[0], *_adu().dims_of(ins[0])),
+    None if _float_ct(cts[0], ins[0]) is None else reshape(cts[0], *_adu.dims_of(ins[0])),
     *([None] * (len(ins) - 1))]
 
 broadcast_to.jvp = lambda ins, ts, outs: [None if ts[0] is None else broadcast_to(ts[0], *ins[1:])]
-broadcast_to.vjp = lambda cts, ins, outs: [_adu().unbroadcast(cts[0], ins[0]), *([None] * (len(ins) - 1))]
+broadcast_to.vjp = lambda cts, ins, outs: [_adu.unbroadcast(cts[0], ins[0]), *([None] * (len(ins) - 1))]
 
 transpose.jvp = lambda ins, ts, outs, perm: [None if ts[0] is None else transpose(ts[0], perm=perm)]
 transpose.vjp = lambda cts, ins, outs, perm: [
@@ -242,15 +227,13 @@ transpose.vjp = lambda cts, ins, outs, perm: [
 # squeeze removes axes of length 1: its transpose reshapes back to the operand's dims.
 squeeze.jvp = lambda ins, ts, outs, axes: [None if ts[0] is None else squeeze(ts[0], axes=axes)]
 squeeze.vjp = lambda cts, ins, outs, axes: [
-    None if _float_ct(cts[0], ins[0]) is None else reshape(cts[0], *_adu().dims_of(ins[0]))]
+    None if _float_ct(cts[0], ins[0]) is None else reshape(cts[0], *_adu.dims_of(ins[0]))]
 
 
 def _roll_vjp(cts, ins, outs, axis):
-    from .elementwise import neg
-
     x, shift = ins
     ct = _float_ct(cts[0], x)
-    return [None if ct is None else roll(ct, neg(shift), axis=axis), None]
+    return [None if ct is None else roll(ct, _neg(shift), axis=axis), None]
 
 
 roll.jvp = lambda ins, ts, outs, axis: [None if ts[0] is None else roll(ts[0], ins[1], axis=axis)]
