@@ -305,12 +305,16 @@ def _status_kb(field_name: str) -> int | None:
 
 
 def _trim() -> None:
-    """Return freed heap memory to the OS, so that reusing it shows up in the peak again."""
+    """Return freed heap memory to the OS, so that reusing it shows up in the peak again. glibc
+    keeps large blocks on its heap once its mmap threshold has grown (it grows with each large
+    free); pinning the threshold makes every large buffer an mmap that is unmapped when freed."""
     gc.collect()
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD: the default, but fixed
+        libc.malloc_trim(0)
     except (OSError, AttributeError):
         pass
 

@@ -73,19 +73,18 @@ def versions() -> dict[str, str]:
 
 # ---- which morphism backend runs the rows ------------------------------------------------------
 
-_forced_backend: str | None = None
-
-
 def force_morphism_backend(name: str | None) -> None:
-    global _forced_backend
-    _forced_backend = name
+    """`--backend`; an environment variable, so that the fresh processes of `compile` see it too."""
+    if name:
+        os.environ["MORPHISM_BENCH_BACKEND"] = name
 
 
 def morphism_backend() -> str:
     """'native' once morphism has its Numba backend (a backend module beside the interpreter, or
     `jit` defaulting to it), else 'interpreter'; `--backend` overrides."""
-    if _forced_backend:
-        return _forced_backend
+    forced = os.environ.get("MORPHISM_BENCH_BACKEND")
+    if forced:
+        return forced
     mo = morphism()
     default = inspect.signature(mo.jit).parameters["backend"].default
     if default == "native":

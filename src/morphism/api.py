@@ -317,6 +317,19 @@ def _to_python_lists(tree: Any) -> Any:
     return tree
 
 
+def _lists_as_arrays(structure: Any, ct: Any) -> Any:
+    """A cotangent given for a result that is a Python list built at run time (as the caller
+    received it) becomes the array the IR holds for that list."""
+    if isinstance(structure, _ListResult):
+        return np.asarray(ct, dtype=float)
+    if isinstance(structure, (tuple, list)) and isinstance(ct, (tuple, list)) and len(structure) == len(ct):
+        vals = [_lists_as_arrays(a, b) for a, b in zip(structure, ct)]
+        return type(ct)(*vals) if hasattr(ct, "_fields") else type(ct)(vals)
+    if isinstance(structure, dict) and isinstance(ct, dict):
+        return {k: _lists_as_arrays(structure[k], v) if k in structure else v for k, v in ct.items()}
+    return ct
+
+
 def trace_any(fn: Callable, spec: "Specialization") -> tuple[Func, list]:
     """The IR of `fn` for `spec`: traced from source, or built by a transformation."""
     if isinstance(fn, Transformed):
@@ -643,7 +656,7 @@ class _VJPOf(Transformed):
         outs_proto = [np.zeros(0) for _ in low.ir.results]
         from .transforms.adutil import is_float
 
-        ct_leaves, _ = pytree.flatten(ct)
+        ct_leaves, _ = pytree.flatten(_lists_as_arrays(pytree.unflatten(low.ir.out_tree, list(low.ir.results)), ct))
         if len(ct_leaves) != len(low.ir.results):
             raise ArgumentError(f"vjp: the cotangent must have the structure of the output "
                                 f"({len(low.ir.results)} leaves), found {len(ct_leaves)}")

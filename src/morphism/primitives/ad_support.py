@@ -74,7 +74,7 @@ def _tape_new_rule(ts, elem, **_):
     return [Tape(elem)]
 
 
-tape_new = primitive("tape_new", _tape_new_rule, impl=lambda capacity, elem: TapeValue())
+tape_new = primitive("tape_new", _tape_new_rule, impl=lambda capacity, elem: TapeValue(), traits={"fresh"})
 
 
 def _tape_push_rule(ts, **_):

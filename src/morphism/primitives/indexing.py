@@ -178,7 +178,8 @@ def _list_new_rule(ts, dtype, ndim, **_):
 
 
 # An empty list buffer for elements of the given dtype and ndim.
-list_new = primitive("list_new", _list_new_rule, impl=lambda dtype, ndim: np.empty((0,) * (ndim + 1), dtype=dtype.np))
+list_new = primitive("list_new", _list_new_rule, impl=lambda dtype, ndim: np.empty((0,) * (ndim + 1), dtype=dtype.np),
+                     traits={"fresh"})
 
 
 def _list_view_rule(ts, **_):

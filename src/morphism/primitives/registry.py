@@ -23,6 +23,7 @@ COMMUTATIVE = "commutative"
 EFFECT = "effect"  # has a side effect (print, raise): never removed, never reordered
 CONTROL = "control"  # holds nested blocks
 CREATION = "creation"  # makes a new array from shapes and constants
+FRESH = "fresh"  # allocates a buffer that later primitives append to in place: never merged by CSE
 
 
 @dataclass(frozen=True)

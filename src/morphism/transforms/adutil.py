@@ -89,3 +89,17 @@ def to_float_ct(ct: Atom) -> Atom:
 class DifferentiationError(MorphismError):
     """A value cannot be differentiated: a primitive without a derivative rule, an integer
     input to `grad`, a non-scalar output for `grad`."""
+
+
+def rule_of(e: Any, kind: str) -> Any:
+    """The jvp or vjp rule of an equation's primitive, or a DifferentiationError at the
+    user's line saying why there is none."""
+    from ..primitives.registry import NOT_APPLICABLE
+
+    rule = getattr(e.prim, kind)
+    if rule is None or isinstance(rule, NOT_APPLICABLE):
+        why = f": {rule.reason}" if isinstance(rule, NOT_APPLICABLE) else ""
+        raise DifferentiationError(f"{e.prim.name} has no derivative rule{why}", e.loc,
+                                   hint=f"wrap the computation in a function with mo.custom_{kind}, "
+                                        f"or apply mo.stop_gradient to its inputs")
+    return rule

@@ -5,7 +5,7 @@ merged; a nested block sees the expressions of the blocks around it."""
 from __future__ import annotations
 
 from ..ir.core import Atom, Block, Eqn, Func, Lit, Tape, Var
-from ..primitives.registry import CONTROL, EFFECT
+from ..primitives.registry import CONTROL, EFFECT, FRESH
 
 
 def _key(e: Eqn):
@@ -26,8 +26,8 @@ def _block(b: Block, seen: dict, subst: dict[Var, Atom]) -> Block:
         if any(True for _ in e.blocks()):
             e = Eqn(e.prim, e.inputs, e.params.replace(**{k: _block(sb, seen, subst) for k, sb in e.params.items()
                                                           if isinstance(sb, Block)}), e.outputs, e.loc)
-        # Tapes are written in place by the native backend: each one stays its own value.
-        mergeable = not any(isinstance(o.type, Tape) for o in e.outputs) and not any(isinstance(a.type, Tape) for a in e.inputs)
+        # Buffers that are appended to in place (tapes, lists) each stay their own value.
+        mergeable = not e.prim.has(FRESH) and not any(isinstance(a.type, Tape) for a in (*e.inputs, *e.outputs))
         if not e.prim.has(EFFECT) and not e.prim.has(CONTROL) and "func" not in e.params and mergeable:
             k = _key(e)
             if k is not None:

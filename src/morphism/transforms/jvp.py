@@ -18,7 +18,7 @@ from ..errors import MorphismError
 from ..ir.builder import Builder, building, current
 from ..ir.core import Atom, Block, Eqn, Func, FuncRef, Params, Var
 from ..primitives.registry import NOT_APPLICABLE
-from .adutil import DifferentiationError, is_float, zeros_like
+from .adutil import DifferentiationError, rule_of, is_float, zeros_like
 
 Tangent = Atom | None
 
@@ -57,12 +57,7 @@ class _JVP:
         tin = [self.t(a) for a in e.inputs]
         if all(t is None for t in tin) or not any(is_float(o.type) for o in e.outputs):
             return
-        rule = e.prim.jvp
-        if rule is None or isinstance(rule, NOT_APPLICABLE):
-            why = f": {rule.reason}" if isinstance(rule, NOT_APPLICABLE) else ""
-            raise DifferentiationError(f"{e.prim.name} has no derivative rule{why}", e.loc,
-                                       hint="wrap the computation in a function with mo.custom_jvp, "
-                                            "or apply mo.stop_gradient to its inputs")
+        rule = rule_of(e, "jvp")
         touts = rule(list(e.inputs), tin, list(e.outputs), **e.params)
         for o, t in zip(e.outputs, touts):
             if t is not None and is_float(o.type):

@@ -31,7 +31,7 @@ from ..primitives import elementwise as E
 from ..primitives.indexing import dim
 from ..primitives.registry import EFFECT, NOT_APPLICABLE
 from ..primitives.shape import range_len
-from .adutil import DifferentiationError, add_ct, is_float, zeros_like
+from .adutil import DifferentiationError, rule_of, add_ct, is_float, zeros_like
 from .dce import dce_block
 
 
@@ -119,12 +119,7 @@ class _VJP:
             return
         if not any(is_float(a.type) and isinstance(a, Var) for a in e.inputs):
             return  # no input can carry a cotangent
-        rule = e.prim.vjp
-        if rule is None or isinstance(rule, NOT_APPLICABLE):
-            why = f": {rule.reason}" if isinstance(rule, NOT_APPLICABLE) else ""
-            raise DifferentiationError(f"{e.prim.name} has no derivative rule{why}", e.loc,
-                                       hint="wrap the computation in a function with mo.custom_vjp, "
-                                            "or apply mo.stop_gradient to its inputs")
+        rule = rule_of(e, "vjp")
         cts_in = rule(cts_out, list(e.inputs), list(e.outputs), **e.params)
         for a, c in zip(e.inputs, cts_in):
             accumulate(ct, a, c)
