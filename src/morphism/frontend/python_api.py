@@ -355,3 +355,13 @@ def _mhypot(*xs):
     if len(xs) == 2:
         return E.hypot(to_atom(xs[0]), to_atom(xs[1]))
     return E.sqrt(reduce(E.add, [E.mul(to_atom(x), to_atom(x)) for x in xs]))
+
+
+implements(math.lgamma)(_math_unary(E.lgamma, "lgamma"))
+
+
+@implements(math.gamma)
+def _mgamma(x):
+    a = require_scalar(to_atom(x), "math.gamma")
+    # Sign-correct for positive arguments, where the gamma function is positive.
+    return E.exp(E.lgamma(a))

@@ -154,3 +154,30 @@ def _linspace_vjp(cts, ins, outs, endpoint, dtype):
 
 
 linspace.jvp, linspace.vjp = _linspace_jvp, _linspace_vjp
+
+
+# ---- native lowering (Numba) ------------------------------------------------------------------
+
+
+def _nb_shape(dims):
+    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+
+def _nb_zeros(g, e, ins, dtype):
+    from ..backends.numba_backend import np_dtype
+
+    if not ins:
+        return f"{np_dtype(dtype)}(0)"
+    return f"np.zeros({_nb_shape(ins)}, {np_dtype(dtype)})"
+
+
+def _nb_full(g, e, ins, dtype):
+    from ..backends.numba_backend import np_dtype
+
+    if len(ins) == 1:
+        return f"{np_dtype(dtype)}({ins[0]})"
+    return f"np.full({_nb_shape(ins[1:])}, {ins[0]}, {np_dtype(dtype)})"
+
+
+zeros.numba = lambda g, e, ins: _nb_zeros(g, e, ins, **e.params)
+full.numba = lambda g, e, ins: _nb_full(g, e, ins, **e.params)

@@ -415,3 +415,25 @@ def _nb_invert(g, e, ins):
 select.numba = _nb_select
 convert.numba = lambda g, e, ins: _nb_convert(g, e, ins, **e.params)
 invert.numba = _nb_invert
+
+
+# ---- special functions: log-gamma and the polygamma family (closed under differentiation) ---
+
+
+def _polygamma_impl(x, order=0):
+    from scipy import special
+
+    return special.polygamma(order, x) if order else special.digamma(x)
+
+
+def _lgamma_impl(x):
+    from scipy import special
+
+    return special.gammaln(x)
+
+
+lgamma = primitive("lgamma", float_type, impl=_lgamma_impl, traits=EW)
+# polygamma[order=n](x) = d^(n+1)/dx^(n+1) lgamma(x); order 0 is the digamma function.
+polygamma = primitive("polygamma", float_type, impl=_polygamma_impl, traits=EW)
+_set(lgamma, lambda ins, out: [polygamma(ins[0], order=0)])
+_set(polygamma, lambda ins, out, order=0: [polygamma(ins[0], order=order + 1)])

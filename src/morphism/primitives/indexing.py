@@ -265,8 +265,10 @@ def _setitem_vjp(cts, ins, outs, spec):
     if ct is None:
         return [None] * len(ins)
     adu = _adu()
-    ct_x = setitem(ct, 0.0, *ops, spec=spec) if adu.is_float(x.type) else None
+    # Read before writing: then the write can update `ct` in place (the native backend copies
+    # an array that is still read afterwards).
     ct_v = adu.unbroadcast(getitem(ct, *ops, spec=spec), v) if adu.is_float(v.type) else None
+    ct_x = setitem(ct, 0.0, *ops, spec=spec) if adu.is_float(x.type) else None
     return [ct_x, ct_v, *([None] * len(ops))]
 
 

@@ -799,3 +799,17 @@ def _lstsq_vjp(cts, ins, outs, rcond):
 
 
 lstsq.jvp, lstsq.vjp = _lstsq_jvp, _lstsq_vjp
+
+
+# ---- native lowering (Numba): float matrix products go to BLAS through np.dot ------------------
+
+
+def _nb_matmul(g, e, ins):
+    a, b = e.inputs
+    if a.type.ndim <= 2 and b.type.ndim <= 2 and a.type.dtype.value == "float64" and b.type.dtype.value == "float64":
+        return f"np.dot(np.ascontiguousarray({ins[0]}), np.ascontiguousarray({ins[1]}))"
+    g.fallback(e, ins)
+    return None
+
+
+matmul.numba = _nb_matmul

@@ -386,3 +386,26 @@ sort.jvp, sort.vjp = _sort_jvp, _sort_vjp
 _INT_RESULT = NOT_APPLICABLE("the result is boolean or integer (an index, a truth value): it has no derivative")
 for _p in (reduce_any, reduce_all, argmax, argmin, argsort, searchsorted):
     _p.jvp = _p.vjp = _INT_RESULT
+
+
+# ---- native lowering (Numba): whole-array reductions; an axis runs in object mode ------------
+
+
+def _nb_whole(fn):
+    def rule(g, e, ins):
+        from ..backends.numba_backend import np_dtype
+
+        if e.params.get("axis") is not None or e.params.get("keepdims") or e.inputs[0].type.ndim == 0:
+            g.fallback(e, ins)
+            return None
+        return f"{np_dtype(e.outputs[0].type)}(np.{fn}({ins[0]}))"
+
+    return rule
+
+
+reduce_sum.numba = _nb_whole("sum")
+reduce_prod.numba = _nb_whole("prod")
+reduce_max.numba = _nb_whole("max")
+reduce_min.numba = _nb_whole("min")
+reduce_any.numba = _nb_whole("any")
+reduce_all.numba = _nb_whole("all")

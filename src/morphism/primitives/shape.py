@@ -243,3 +243,19 @@ copy.jvp = lambda ins, ts, outs: [ts[0]]
 copy.vjp = lambda cts, ins, outs: [_float_ct(cts[0], ins[0])]
 
 range_len.jvp = range_len.vjp = NOT_APPLICABLE("the length of a range is an integer: it has no derivative")
+
+
+# ---- native lowering (Numba) ------------------------------------------------------------------
+
+
+def _nb_broadcast_to(g, e, ins):
+    dims = ins[1:]
+    shape = "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+    if e.inputs[0].type.ndim == 0:
+        return f"np.full({shape}, {ins[0]})"
+    return f"np.broadcast_to({ins[0]}, {shape})"
+
+
+range_len.numba = "sup.range_len({0}, {1}, {2})"
+copy.numba = "{0}.copy()"
+broadcast_to.numba = _nb_broadcast_to

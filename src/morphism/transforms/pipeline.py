@@ -40,6 +40,7 @@ def run_passes(func: Func, extra: Sequence[Pass] = (), pipeline: Sequence[tuple[
     if show:
         print(f"=== {func.name}: before passes\n{func}", file=sys.stderr)
     for name, p in passes:
+        before = count_eqns(func.body) if timing else 0
         t0 = time.perf_counter()
         out = p(func)
         if not isinstance(out, Func):
@@ -49,7 +50,13 @@ def run_passes(func: Func, extra: Sequence[Pass] = (), pipeline: Sequence[tuple[
         if check:
             verify(func)
         if timing:
-            print(f"[morphism] pass {name:12s} {dt * 1e3:8.2f} ms", file=sys.stderr)
+            print(f"[morphism] {func.name}: pass {name:10s} {dt * 1e3:8.2f} ms, "
+                  f"{before} -> {count_eqns(func.body)} equations", file=sys.stderr)
         if show:
             print(f"=== {func.name}: after {name}\n{func}", file=sys.stderr)
     return func
+
+
+def count_eqns(block) -> int:
+    """Equations in a block and every block nested in it."""
+    return sum(1 + sum(count_eqns(b) for b in e.blocks()) for e in block.eqns)

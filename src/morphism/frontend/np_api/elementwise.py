@@ -121,3 +121,18 @@ def _scalar_type(dtype: DType):
 implements(np.float64)(_scalar_type(DType.float64))
 implements(np.int64)(_scalar_type(DType.int64))
 implements(np.bool_)(_scalar_type(DType.bool))
+
+
+try:  # scipy.special, where SciPy is installed (it is a dependency)
+    from scipy import special as _special
+
+    implements(_special.gammaln)(_unary(E.lgamma, "gammaln"))
+    implements(_special.digamma, getattr(_special, "psi", None))(lambda x: E.polygamma(to_atom(x), order=0))
+
+    @implements(_special.polygamma)
+    def _polygamma(n, x):
+        from ..library import static_int
+
+        return E.polygamma(to_atom(x), order=static_int(n, "the order of polygamma"))
+except ImportError:  # pragma: no cover
+    pass
