@@ -189,6 +189,10 @@ class Gen:
             return f"{n}_buf, {n}_n"
         return self._name(v)
 
+    def coalesce(self, new: Var, old: Var) -> None:
+        """`new` replaces the dead `old` in place: both are the same Python local."""
+        self.names[new] = self._name(old)
+
     def _name(self, v: Var) -> str:
         n = self.names.get(v)
         if n is None:

@@ -268,13 +268,14 @@ def _nb_tape_new(g, e, ins, elem):
 
 def _nb_tape_push(g, e, ins):
     _nb_require_scalar(e, e.inputs[0].type)
+    # The pushed-to version is dead afterwards (reverse mode uses tapes linearly), so the new
+    # version lives in the same two locals: no array is reassigned in the loop.
+    g.coalesce(e.outputs[0], e.inputs[0])
     buf, n = _nb_tape_parts(g, e.inputs[0])
-    obuf, on = _nb_tape_parts(g, e.outputs[0])
     g.emit(f"if {n} >= {buf}.shape[0]:")
     g.emit(f"    {buf} = sup.grow({buf}, {n})")
     g.emit(f"{buf}[{n}] = {ins[1]}")
-    g.emit(f"{obuf} = {buf}")
-    g.emit(f"{on} = {n} + 1")
+    g.emit(f"{n} += 1")
 
 
 def _nb_tape_get(g, e, ins):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir.core import Array, DType, Scalar, Type, make_type
+from ..ir.core import Array, DType, Scalar, Type, Var, make_type
 from .registry import TypeRuleError, primitive
 
 
@@ -384,11 +384,11 @@ def _nb_setitem(g, e, ins, spec):
     if not _nb_simple(spec) or "n" in spec:
         g.fallback(e, ins)
         return None
-    out = g.name(e.outputs[0])
-    if g.in_place(e):
+    if g.in_place(e) and isinstance(e.inputs[0], Var):
+        g.coalesce(e.outputs[0], e.inputs[0])
         g.emit(f"{ins[0]}[{_nb_index(spec, ins[2:])}] = {ins[1]}")
-        g.emit(f"{out} = {ins[0]}")
     else:
+        out = g.name(e.outputs[0])
         g.emit(f"{out} = {ins[0]}.copy()")
         g.emit(f"{out}[{_nb_index(spec, ins[2:])}] = {ins[1]}")
     return None
@@ -399,11 +399,11 @@ def _nb_scatter_add(g, e, ins, spec):
     if any(s in ("a", "m", "n") for s in spec):
         g.fallback(e, ins)
         return None
-    out = g.name(e.outputs[0])
-    if g.in_place(e):
+    if g.in_place(e) and isinstance(e.inputs[0], Var):
+        g.coalesce(e.outputs[0], e.inputs[0])
         g.emit(f"{ins[0]}[{_nb_index(spec, ins[2:])}] += {ins[1]}")
-        g.emit(f"{out} = {ins[0]}")
     else:
+        out = g.name(e.outputs[0])
         g.emit(f"{out} = {ins[0]}.copy()")
         g.emit(f"{out}[{_nb_index(spec, ins[2:])}] += {ins[1]}")
     return None
