@@ -118,7 +118,6 @@ class Specialization:
             self.leaves.extend(leaves)
             self.parts.append((pname, ("tree", treedef, len(leaves))))
             key.append((pname, treedef, tuple(types)))
-        self.types = [_leaf_type(name, "", x) for x in self.leaves] if False else None
         self.signature = Signature(tuple(key))
         self.leaf_types = [t for (_, tree, types) in [k for k in key if len(k) == 3] for t in types]
 
@@ -628,7 +627,6 @@ class _JVPOf(Transformed):
         mask = [is_float(t) for t in spec.base.leaf_types]
         J = jvp_func(F, mask)
         params = [Var(p.type, p.hint) for p in F.params]
-        tparams = [Var(t, f"{p.hint}_dot") for p, t in zip(F.params, spec.extra_types) if True]
         tparams = [Var(p.type, f"{p.hint}_dot") for p, m in zip(F.params, mask) if m]
         b = Builder(F.loc)
         with building(b):
@@ -676,7 +674,6 @@ class _VJPOf(Transformed):
         primals, ct = args
         base = Specialization(self.fn, tuple(primals), {}, self.static_argnums)
         low = _cached(Jitted, self.fn, static_argnums=self.static_argnums)._lowered(base)
-        outs_proto = [np.zeros(0) for _ in low.ir.results]
         from .transforms.adutil import is_float
 
         ct_leaves, _ = pytree.flatten(_lists_as_arrays(pytree.unflatten(low.ir.out_tree, list(low.ir.results)), ct))

@@ -240,3 +240,15 @@ def test_scalar_reads_and_fancy_indexing_are_copies():
     idx = np.array([1, 3])
     for got, want in zip(mo.jit(f)(a, idx), f(a, idx)):
         np.testing.assert_array_equal(got, want)
+
+
+def test_nested_subscript_writes_follow_numpy():
+    def f(n, idx):
+        a = np.zeros((n, 3))
+        a[1][2] = 3.0
+        a[idx][0] = 9.0  # advanced indexing made a copy: no effect, as in NumPy
+        a[2:][0] = 4.0  # a basic slice is a view: the write reaches `a`
+        return a
+
+    idx = np.array([0, 1])
+    np.testing.assert_array_equal(mo.jit(f)(4, idx), f(4, idx))

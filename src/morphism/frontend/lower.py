@@ -429,7 +429,7 @@ class Frame:
         elif isinstance(target, ast.Attribute):
             base = self.expr(target.value)
             if dataclasses.is_dataclass(base) and not isinstance(base, type):
-                new = dataclasses.replace(base) if False else _copy_record(base)
+                new = _copy_record(base)
                 object.__setattr__(new, target.attr, value)
                 self.assign_back(target.value, base, new)
             else:
@@ -499,16 +499,16 @@ class Frame:
         base = self.expr(target.value)
         if is_atom(base):
             spec, ops = self.index_spec(target.slice, base)
-            if any(s in ("a", "m") for s in spec) and isinstance(target.value, ast.Subscript):
-                pass
             v = library.to_atom(value, "assigned value")
             if not isinstance(base.type, Array):
                 self.error(f"cannot assign into a scalar of type {base.type}", target, cls=MorphismTypeError)
             new = I.setitem(base, v, *ops, spec=spec)
             if isinstance(target.value, ast.Subscript):
-                inner_spec, _ = self._peek_spec(target.value)
-                if inner_spec is not None and any(s in ("a", "m") for s in inner_spec):
-                    return  # writing into the copy that advanced indexing made: no effect in NumPy
+                # `a[i][j] = v`: through to `a` when `a[i]` is a view (basic indexing); into a
+                # temporary copy, so with no effect, when it is advanced indexing (as in NumPy).
+                if base in self.views:
+                    self.write(base, new)
+                return
             self.assign_back(target.value, base, new)
         elif isinstance(base, dict):
             key = self.static_key(target.slice)
@@ -531,13 +531,6 @@ class Frame:
             self.error("'tuple' object does not support item assignment", target, cls=MorphismTypeError)
         else:
             self.error(f"cannot assign into {describe(base)}", target, cls=MorphismTypeError)
-
-    def _peek_spec(self, node: ast.Subscript) -> tuple[Any, Any]:
-        s = node.slice
-        items = s.elts if isinstance(s, ast.Tuple) else [s]
-        if any(isinstance(i, (ast.List,)) for i in items):
-            return ("a",), None
-        return None, None
 
     def static_key(self, node: ast.expr) -> Any:
         k = self.expr(node)
@@ -1585,10 +1578,7 @@ class Frame:
         self.env[tmp] = EmptyList()
         self.stmts([body])
         result = self.env[tmp]
-        self.env = {k: v for k, v in saved.items()}
-        for k in list(self.env):
-            pass
-        # Names assigned outside the comprehension keep their post-loop values.
+        self.env = saved  # a comprehension has its own scope: its names do not leak
         return result
 
     # ---- calls --------------------------------------------------------------------------------
