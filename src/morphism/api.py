@@ -410,14 +410,22 @@ class Jitted(Transformed):
         return func, comp.captured
 
 
-def jit(fn: Callable | None = None, *, backend: str = "interpreter", static_argnums: Sequence[int] | int = (),
+def default_backend() -> str:
+    """`native` unless the environment variable MORPHISM_BACKEND says otherwise."""
+    return os.environ.get("MORPHISM_BACKEND", "native")
+
+
+def jit(fn: Callable | None = None, *, backend: str | None = None, static_argnums: Sequence[int] | int = (),
         static_argnames: Sequence[str] | str = (), passes: Sequence[Callable[[Func], Func]] = ()) -> Any:
     """Compile `fn` from its Python source.
 
-    Until the native (Numba) backend lands, every backend runs the reference interpreter;
-    `backend="interpreter"` always will. Usable as `@mo.jit` or `mo.jit(f, ...)`. `passes` are
-    functions from `Func` to `Func` run on the IR before the backend.
+    `backend="native"` (the default; MORPHISM_BACKEND overrides it) generates Python source and
+    compiles it with Numba on the first call for each signature; what it cannot compile runs on
+    the interpreter with a `MorphismPerformanceWarning`. `backend="interpreter"` walks the IR
+    with NumPy: the reference semantics. Usable as `@mo.jit` or `mo.jit(f, ...)`. `passes` are
+    functions from `Func` to `Func` run on the IR after the built-in pipeline.
     """
+    backend = backend or default_backend()
     if fn is None:
         return lambda f: jit(f, backend=backend, static_argnums=static_argnums,
                              static_argnames=static_argnames, passes=passes)
@@ -429,7 +437,7 @@ def make_ir(fn: Callable, static_argnums: Sequence[int] | int = (), passes: Sequ
     `print` it to read it. `f` may be a transformed function: `mo.make_ir(mo.grad(f))(x)`."""
 
     def build(*args: Any, **kwargs: Any) -> Func:
-        j = Jitted(fn, static_argnums=static_argnums, passes=passes)
+        j = Jitted(fn, static_argnums=static_argnums, passes=passes, backend="interpreter")
         return j.lower(*args, **kwargs).ir
 
     return build

@@ -414,11 +414,31 @@ class NativeFunction:
         self.path = path
 
     def __call__(self, leaves: list[Any]) -> list[Any]:
-        from .interpreter import coerce
+        from .interpreter import coerce, run_func
 
         args = [coerce(x, p.type) for x, p in zip(leaves, self.func.params)]
-        outs = self.entry(*args)
+        if self.entry is None:
+            return run_func(self.func, args)
+        compiled_before = bool(getattr(self.entry, "signatures", None))
+        try:
+            outs = self.entry(*args)
+        except Exception as e:
+            if compiled_before or getattr(self.entry, "signatures", None):
+                raise  # compiled fine: an error of the program itself (an assert, a raise)
+            # Numba compiles on the first call; if it cannot, the interpreter runs this function
+            # from now on (correct, slower), and says so once.
+            import warnings
+
+            from ..api import MorphismPerformanceWarning
+
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            warnings.warn(f"morphism: Numba could not compile {self.func.name} ({first}); running it with "
+                          f"the interpreter. The generated source is {self.path}", MorphismPerformanceWarning,
+                          stacklevel=3)
+            self.entry = None
+            return run_func(self.func, args)
         return [coerce(v, r.type) for v, r in zip(outs, self.func.results)]
+
 
 
 def generate(func: Func) -> tuple[str, str, dict]:
