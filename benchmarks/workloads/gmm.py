@@ -145,11 +145,6 @@ def tools(args) -> list[Tool]:
         g = peers.mo_jit(peers.morphism().grad(gmm_objective, argnums=(0, 1, 2)))
         return lambda: g(*args)
 
-    def morphism_grad_c():
-        g = peers.mo_jit(peers.morphism().grad(gmm_objective_c, argnums=(0, 1, 2)))
-        c = wishart_log_normaliser(x.shape[1], gamma, m)
-        return lambda: g(*args, c)
-
     def numpy_vec_primal():
         return lambda: gmm_objective_vec(*args, tri)
 
@@ -186,10 +181,6 @@ def tools(args) -> list[Tool]:
         Tool(f"{mo_name} grad", morphism_grad, is_morphism=True, targets=[
             Target("grad ÷ numba primal", 3.0, "numba primal"),
             Target("÷ JAX jit(grad)", 1.5, "JAX jit(grad)")]),
-        Tool(f"{mo_name} grad, normaliser passed in", morphism_grad_c, is_morphism=True, targets=[
-            Target("grad ÷ numba primal", 3.0, "numba primal"),
-            Target("÷ JAX jit(grad)", 1.5, "JAX jit(grad)")],
-             note="the constant Wishart normaliser (math.lgamma) computed outside"),
         Tool("JAX jit(grad)", jax_grad, sync=peers.jax_sync, note="vectorised"),
         Tool("PyTorch eager", torch_grad, eager=True, note="vectorised"),
         Tool("autograd", autograd_grad, eager=True, note="vectorised"),

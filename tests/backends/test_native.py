@@ -100,3 +100,24 @@ def test_native_source_is_readable_and_cached(tmp_path, monkeypatch):
     src = j.lower(x).source
     assert "@numba.njit(cache=True" in src and "for i in range(" in src
     assert list(tmp_path.glob("mo_stencil_*.py")), "the generated source is kept in MORPHISM_CACHE_DIR"
+
+
+def rnn(x, W):
+    h = x
+    s = 0.0
+    for i in range(5):
+        h = np.tanh(W @ h)
+        h[0] = h[0] * 1.5  # written in place after reverse mode saved h for the backward sweep
+        s += np.sum(h * h)
+    return s
+
+
+def test_native_tapes_of_arrays_keep_their_values():
+    x = np.linspace(-1.0, 1.0, 4)
+    W = np.random.default_rng(0).normal(size=(4, 4)) * 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback to the interpreter
+        got = mo.jit(mo.grad(rnn, argnums=(0, 1)), backend="native")(x, W)
+    want = mo.grad(rnn, argnums=(0, 1))(x, W)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
