@@ -40,6 +40,36 @@ def implements(*objs: Any) -> Callable[[Handler], Handler]:
     return deco
 
 
+_PENDING: list[tuple[str, str, Handler]] = []  # (module, attribute, handler) not imported yet
+
+
+def implements_lazy(module: str, name: str) -> Callable[[Handler], Handler]:
+    """Registers a handler for `module.name` without importing `module` (SciPy takes most of a
+    second to import): it is resolved once the user's program has imported the module."""
+
+    def deco(h: Handler) -> Handler:
+        _PENDING.append((module, name, h))
+        return h
+
+    return deco
+
+
+def _resolve_pending() -> bool:
+    import sys
+
+    done = False
+    for entry in list(_PENDING):
+        module, name, h = entry
+        mod = sys.modules.get(module)
+        if mod is not None:
+            _PENDING.remove(entry)
+            obj = getattr(mod, name, None)
+            if obj is not None:
+                FUNCTIONS[id(obj)] = (obj, h)
+                done = True
+    return done
+
+
 def method(*names: str) -> Callable[[Handler], Handler]:
     def deco(h: Handler) -> Handler:
         for n in names:
@@ -59,10 +89,9 @@ def attribute(*names: str) -> Callable[[Handler], Handler]:
 
 
 def lookup(obj: Any) -> Handler | None:
-    try:
+    entry = FUNCTIONS.get(id(obj))
+    if entry is None and _PENDING and _resolve_pending():
         entry = FUNCTIONS.get(id(obj))
-    except TypeError:
-        return None
     if entry is not None and entry[0] is obj:
         return entry[1]
     return None

@@ -6,7 +6,8 @@ import numpy as np
 
 from ...ir.core import DType, Lit, lit
 from ...primitives import elementwise as E
-from ..library import cast, check_no_kwargs, error, implements, static, static_dtype, to_atom, to_float, type_error
+from ..library import (cast, check_no_kwargs, error, implements, implements_lazy, static, static_dtype, to_atom,
+                       to_float, type_error)
 
 
 def _unary(prim, name):
@@ -123,16 +124,14 @@ implements(np.int64)(_scalar_type(DType.int64))
 implements(np.bool_)(_scalar_type(DType.bool))
 
 
-try:  # scipy.special, where SciPy is installed (it is a dependency)
-    from scipy import special as _special
+# scipy.special, resolved once the program has imported it.
+implements_lazy("scipy.special", "gammaln")(_unary(E.lgamma, "gammaln"))
+implements_lazy("scipy.special", "digamma")(lambda x: E.polygamma(to_atom(x), order=0))
+implements_lazy("scipy.special", "psi")(lambda x: E.polygamma(to_atom(x), order=0))
 
-    implements(_special.gammaln)(_unary(E.lgamma, "gammaln"))
-    implements(_special.digamma, getattr(_special, "psi", None))(lambda x: E.polygamma(to_atom(x), order=0))
 
-    @implements(_special.polygamma)
-    def _polygamma(n, x):
-        from ..library import static_int
+@implements_lazy("scipy.special", "polygamma")
+def _polygamma(n, x):
+    from ..library import static_int
 
-        return E.polygamma(to_atom(x), order=static_int(n, "the order of polygamma"))
-except ImportError:  # pragma: no cover
-    pass
+    return E.polygamma(to_atom(x), order=static_int(n, "the order of polygamma"))

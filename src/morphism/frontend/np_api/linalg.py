@@ -22,6 +22,7 @@ from ...primitives import linalg as L
 from ...primitives import reductions as R
 from ...primitives.shape import stack
 from ..library import (
+    implements_lazy,
     cast,
     check_no_kwargs,
     error,
@@ -554,10 +555,6 @@ def _matrix_norm_api(x, keepdims=False, ord="fro"):
 
 # ---- scipy.linalg ------------------------------------------------------------------------------
 
-try:
-    import scipy.linalg as _sl
-except ImportError:  # pragma: no cover - scipy is optional here
-    _sl = None
 
 
 def _scipy_matrix(x: Any, fname: str, check_finite: Any) -> Atom:
@@ -576,7 +573,7 @@ def _scipy_finite(a: Atom, fname: str, check_finite: Any) -> None:
                 message=f"{fname}: array must not contain infs or NaNs")
 
 
-@implements(getattr(_sl, "solve", None))
+@implements_lazy("scipy.linalg", "solve")
 def _scipy_solve(a, b, check_finite=True, **kw):
     check_no_kwargs("scipy.linalg.solve", kw)
     a = _scipy_matrix(a, "scipy.linalg.solve", check_finite)
@@ -587,19 +584,19 @@ def _scipy_solve(a, b, check_finite=True, **kw):
     return L.solve(a, b)
 
 
-@implements(getattr(_sl, "inv", None))
+@implements_lazy("scipy.linalg", "inv")
 def _scipy_inv(a, check_finite=True, **kw):
     check_no_kwargs("scipy.linalg.inv", kw)
     return L.inv(_scipy_matrix(a, "scipy.linalg.inv", check_finite))
 
 
-@implements(getattr(_sl, "det", None))
+@implements_lazy("scipy.linalg", "det")
 def _scipy_det(a, check_finite=True, **kw):
     check_no_kwargs("scipy.linalg.det", kw)
     return L.det(_scipy_matrix(a, "scipy.linalg.det", check_finite))
 
 
-@implements(getattr(_sl, "cholesky", None))
+@implements_lazy("scipy.linalg", "cholesky")
 def _scipy_cholesky(a, lower=False, check_finite=True, **kw):
     check_no_kwargs("scipy.linalg.cholesky", kw)
     # SciPy returns the upper factor by default, NumPy the lower one.

@@ -23,6 +23,7 @@ from ...primitives import indexing as I
 from ...primitives import reductions as R
 from ...primitives import shape as S
 from ..library import (
+    implements_lazy,
     bind_args,
     cast,
     error,
@@ -481,13 +482,7 @@ def _searchsorted(a, v, side, sorter):
 
 # ---- scipy.special.logsumexp -----------------------------------------------------------------
 
-try:
-    from scipy.special import logsumexp as _scipy_logsumexp
-except ImportError:  # pragma: no cover - scipy is optional here
-    _scipy_logsumexp = None
-
-
-@implements(_scipy_logsumexp)
+@implements_lazy("scipy.special", "logsumexp")
 @_signature("scipy.special.logsumexp", "a, axis, b, keepdims, return_sign", axis=None, b=None, keepdims=False,
             return_sign=False)
 def _logsumexp(a, axis, b, keepdims, return_sign):
