@@ -121,3 +121,24 @@ def test_native_tapes_of_arrays_keep_their_values():
     want = mo.grad(rnn, argnums=(0, 1))(x, W)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
+
+
+def nested(x, w):
+    s = 0.0
+    for i in range(w.shape[0]):
+        h = x
+        for j in range(2):
+            h = np.tanh(h * w[i]) + x[j]
+        s += np.sum(h)
+    return s
+
+
+def test_native_nested_loops_keep_tapes_of_tapes():
+    x = np.linspace(-1.0, 1.0, 4)
+    w = np.array([0.5, 1.5, -0.7])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback to the interpreter
+        got = mo.jit(mo.grad(nested, argnums=(0, 1)), backend="native")(x, w)
+    want = mo.grad(nested, argnums=(0, 1))(x, w)
+    for g, v in zip(got, want):
+        np.testing.assert_allclose(g, v, rtol=1e-12, atol=1e-14)

@@ -197,6 +197,19 @@ class Gen:
             self.globals.append(decl)
         return g
 
+    def tape_elem_type(self, t: Type) -> str:
+        """The Numba type of one entry of a typed-List tape: a C-contiguous array, or for a tape
+        of tapes the (buffer, length) pair of the inner tape."""
+        if isinstance(t, Array):
+            return self.array_type(t)
+        if isinstance(t, Tape):
+            buf = (self.array_type(Array(t.elem.dtype, 1)) if isinstance(t.elem, Scalar)
+                   else f"numba.types.ListType({self.tape_elem_type(t.elem)})")
+            g = f"_ty_tape{len(self.globals)}"
+            self.globals.append(f"{g} = numba.types.Tuple(({buf}, numba.types.int64))")
+            return g
+        raise Unsupported(f"a tape of {t}")
+
     def coalesce(self, new: Var, old: Var) -> None:
         """`new` replaces the dead `old` in place: both are the same Python local."""
         self.names[new] = self._name(old)

@@ -250,29 +250,19 @@ def _nb_tape_parts(g, a):
     return f"{n}_buf", f"{n}_n"
 
 
-def _nb_require_flat(e, t):
-    # Tapes of scalars and of arrays are native; a tape of tapes (nested loops) is not yet.
-    if isinstance(t.elem, Tape):
-        from ..backends.numba_backend import Unsupported
-
-        raise Unsupported(f"{e.prim.name} on a tape of tapes")
-
-
 def _nb_tape_new(g, e, ins, elem):
-    _nb_require_flat(e, e.outputs[0].type)
     from ..backends.numba_backend import np_dtype
 
     buf, n = _nb_tape_parts(g, e.outputs[0])
     if isinstance(elem, Scalar):
         g.emit(f"{buf} = np.empty(max({ins[0]}, 4), {np_dtype(elem)})")
-    else:
-        g.emit(f"{buf} = List.empty_list({g.array_type(elem)})")
+    else:  # arrays, and tapes of inner loops: a typed List
+        g.emit(f"{buf} = List.empty_list({g.tape_elem_type(elem)})")
     g.emit(f"{n} = 0")
 
 
 def _nb_tape_push(g, e, ins):
     t = e.inputs[0].type
-    _nb_require_flat(e, t)
     # The pushed-to version is dead afterwards (reverse mode uses tapes linearly), so the new
     # version lives in the same two locals: no array is reassigned in the loop.
     g.coalesce(e.outputs[0], e.inputs[0])
@@ -282,22 +272,22 @@ def _nb_tape_push(g, e, ins):
         g.emit(f"    {buf} = sup.grow({buf}, {n})")
         g.emit(f"{buf}[{n}] = {ins[1]}")
     else:
-        # A copy: the array saved may later be updated in place by the forward sweep.
+        # An array is copied (the forward sweep may update it in place later); an inner tape
+        # is saved as it is (its buffer is never written again).
+        item = f"np.ascontiguousarray({ins[1]}).copy()" if isinstance(t.elem, Array) else f"({ins[1]})"
         g.emit(f"if {n} < len({buf}):")
-        g.emit(f"    {buf}[{n}] = np.ascontiguousarray({ins[1]}).copy()")
+        g.emit(f"    {buf}[{n}] = {item}")
         g.emit("else:")
-        g.emit(f"    {buf}.append(np.ascontiguousarray({ins[1]}).copy())")
+        g.emit(f"    {buf}.append({item})")
     g.emit(f"{n} += 1")
 
 
 def _nb_tape_get(g, e, ins):
-    _nb_require_flat(e, e.inputs[0].type)
     buf, _ = _nb_tape_parts(g, e.inputs[0])
     return f"{buf}[{ins[-1]}]"
 
 
 def _nb_tape_len(g, e, ins):
-    _nb_require_flat(e, e.inputs[0].type)
     return _nb_tape_parts(g, e.inputs[0])[1]
 
 
