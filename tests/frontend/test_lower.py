@@ -252,3 +252,26 @@ def test_nested_subscript_writes_follow_numpy():
 
     idx = np.array([0, 1])
     np.testing.assert_array_equal(mo.jit(f)(4, idx), f(4, idx))
+
+
+def test_static_iteration_sorted_and_reversed():
+    def f(x, d):
+        s = 0.0
+        for k in d:
+            s += d[k]
+        for i, v in enumerate((1.0, 2.0, 3.0)):
+            s += i * v
+        for a, b in zip((1.0, 2.0), (3.0, 4.0)):
+            s += a * b
+        t = 0.0
+        for v in reversed(x):
+            t = t * 0.5 + v
+        for i in reversed(range(1, 7, 2)):
+            t += i
+        return s, sorted(x), t, sorted(x, reverse=True)[0]
+
+    x = np.array([3.0, 1.0, 2.0])
+    d = {"a": 1.5, "b": 2.5}
+    got, want = mo.jit(f, backend="interpreter")(x, d), f(x, d)
+    assert got[0] == want[0] and got[2] == want[2] and got[3] == want[3]
+    assert isinstance(got[1], list) and [float(v) for v in got[1]] == [float(v) for v in want[1]]

@@ -818,8 +818,9 @@ class Frame:
     def for_loop(self, s: ast.For, has_break: bool, has_return: bool) -> tuple[Any, Any]:
         it = self.expr(s.iter)
         targets = [n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)]
-        if isinstance(it, (tuple, list)) and not isinstance(it, ListVal):
-            return self.unrolled_for(s, list(it), has_break, has_return)
+        static_items = self.static_items(it)
+        if static_items is not None:
+            return self.unrolled_for(s, static_items, has_break, has_return)
         start, stop, step, elem = self.iteration(it, s.iter)
         carried, local = self.carry_names(s, targets)
 
@@ -855,6 +856,23 @@ class Frame:
     def mark_local(self, local: list[str], targets: list[str], carried: list[str], s: ast.AST) -> None:
         for n in local + [t for t in targets if t not in carried]:
             self.env[n] = Undef(n, "is assigned only inside a loop, which may run zero times", self.loc(s))
+
+    def static_items(self, it: Any) -> list | None:
+        """The items of an iterable known at compile time (records, dict keys, and enumerate or
+        zip over them), or None for a run-time iterable."""
+        if isinstance(it, dict):
+            return [k if not isinstance(k, (int, float, bool)) else lit(k) for k in it]
+        if isinstance(it, (tuple, list)):
+            return list(it)
+        if isinstance(it, EnumerateVal):
+            inner = self.static_items(it.inner)
+            if inner is not None and isinstance(it.start, Lit):
+                return [(lit(int(it.start.value) + k), v) for k, v in enumerate(inner)]
+        if isinstance(it, ZipVal):
+            parts = [self.static_items(x) for x in it.items]
+            if all(p is not None for p in parts):
+                return [tuple(t) for t in zip(*parts)]
+        return None
 
     def iteration(self, it: Any, node: ast.AST) -> tuple[Atom, Atom, Atom, Callable[[Var], Any]]:
         """(start, stop, step, element-of-index) for a run-time iterable."""

@@ -365,3 +365,33 @@ def _mgamma(x):
     a = require_scalar(to_atom(x), "math.gamma")
     # Sign-correct for positive arguments, where the gamma function is positive.
     return E.exp(E.lgamma(a))
+
+
+@implements(builtins.sorted)
+def _sorted(x, reverse=False, **kw):
+    check_no_kwargs("sorted", kw)
+    if isinstance(x, (tuple, list)) and not isinstance(x, ListVal) and not x:
+        return []
+    a = lookup(np.sort)(to_atom(x))
+    if a.type.ndim != 1:
+        type_error(f"sorted() of a {a.type.ndim}-d array: Python compares its rows; use np.sort with an axis")
+    if static(reverse, "reverse"):
+        a = I.getitem(a, lit(-1), spec=("s001",))
+    # A new list, as in Python: it comes back to the caller as a list.
+    return ListVal(a, I.dim(a, axis=0))
+
+
+@implements(builtins.reversed)
+def _reversed(x):
+    if isinstance(x, (tuple, list)) and not isinstance(x, ListVal):
+        return list(reversed(x))
+    if isinstance(x, RangeVal):
+        from ..primitives.shape import range_len
+
+        n = range_len(x.start, x.stop, x.step)
+        last = E.add(x.start, E.mul(E.sub(n, 1), x.step))
+        return RangeVal(last, E.sub(x.start, x.step), E.neg(x.step))
+    a = to_atom(x)
+    if isinstance(a.type, Scalar):
+        type_error("reversed() of a scalar")
+    return I.getitem(a, lit(-1), spec=("s001",))
