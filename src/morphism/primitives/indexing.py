@@ -380,33 +380,29 @@ def _nb_getitem(g, e, ins, spec):
     return f"{ins[0]}[{_nb_index(spec, ins[1:])}]"
 
 
-def _nb_setitem(g, e, ins, spec):
-    if not _nb_simple(spec) or "n" in spec:
-        g.fallback(e, ins)
+def _nb_update(op: str):
+    """x[idx] = v (setitem) or x[idx] += v (scatter_add), in place when the liveness analysis
+    allows it, else on a copy."""
+
+    def rule(g, e, ins, spec):
+        advanced_ok = op == "="  # repeated indices must accumulate: += with arrays goes to ufunc.at
+        if not _nb_simple(spec) or "n" in spec or (not advanced_ok and any(s in ("a", "m") for s in spec)):
+            g.fallback(e, ins)
+            return None
+        if g.in_place(e) and isinstance(e.inputs[0], Var):
+            g.coalesce(e.outputs[0], e.inputs[0])
+            g.emit(f"{ins[0]}[{_nb_index(spec, ins[2:])}] {op} {ins[1]}")
+        else:
+            out = g.name(e.outputs[0])
+            g.emit(f"{out} = {ins[0]}.copy()")
+            g.emit(f"{out}[{_nb_index(spec, ins[2:])}] {op} {ins[1]}")
         return None
-    if g.in_place(e) and isinstance(e.inputs[0], Var):
-        g.coalesce(e.outputs[0], e.inputs[0])
-        g.emit(f"{ins[0]}[{_nb_index(spec, ins[2:])}] = {ins[1]}")
-    else:
-        out = g.name(e.outputs[0])
-        g.emit(f"{out} = {ins[0]}.copy()")
-        g.emit(f"{out}[{_nb_index(spec, ins[2:])}] = {ins[1]}")
-    return None
+
+    return rule
 
 
-def _nb_scatter_add(g, e, ins, spec):
-    # Only plain integer/slice indices (no repeats possible): x[idx] += v.
-    if any(s in ("a", "m", "n") for s in spec):
-        g.fallback(e, ins)
-        return None
-    if g.in_place(e) and isinstance(e.inputs[0], Var):
-        g.coalesce(e.outputs[0], e.inputs[0])
-        g.emit(f"{ins[0]}[{_nb_index(spec, ins[2:])}] += {ins[1]}")
-    else:
-        out = g.name(e.outputs[0])
-        g.emit(f"{out} = {ins[0]}.copy()")
-        g.emit(f"{out}[{_nb_index(spec, ins[2:])}] += {ins[1]}")
-    return None
+_nb_setitem = _nb_update("=")
+_nb_scatter_add = _nb_update("+=")
 
 
 getitem.numba = lambda g, e, ins: _nb_getitem(g, e, ins, **e.params)
