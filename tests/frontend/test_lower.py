@@ -275,3 +275,18 @@ def test_static_iteration_sorted_and_reversed():
     got, want = mo.jit(f, backend="interpreter")(x, d), f(x, d)
     assert got[0] == want[0] and got[2] == want[2] and got[3] == want[3]
     assert isinstance(got[1], list) and [float(v) for v in got[1]] == [float(v) for v in want[1]]
+
+
+def test_slicing_a_list_gives_a_list():
+    def stack_ops(n):
+        st = []
+        for i in range(n):
+            st.append(i * 2)
+        total = 0
+        while len(st) > 0:
+            total += st[-1]
+            st = st[:-1]
+        return total, st
+
+    got, want = mo.jit(stack_ops, backend="interpreter")(5), stack_ops(5)
+    assert got[0] == want[0] and list(got[1]) == want[1] == []

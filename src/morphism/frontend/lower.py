@@ -1035,7 +1035,8 @@ class Frame:
                 else:
                     packed = self.exec_body(s.body, LoopCtx(carried, flags=False, next_index=None))
                     packed = bvals if packed is DEAD else (packed,)
-            widened = self.widen(init, packed, s, carried)
+            names = [carried, "the exit code", "the loop index", "the return value"] if flags else [carried]
+            widened = self.widen(init, packed, s, names)
             if widened is None:
                 out_leaves = self.conform(packed, tree, leaves, b)
                 break
@@ -1345,9 +1346,11 @@ class Frame:
             return base[key]
         if isinstance(base, ListVal):
             if isinstance(sl, ast.Slice):
+                # A slice of a list is a new list.
                 arr = library.to_atom(base)
                 spec, ops = self.index_spec(sl, arr)
-                return I.getitem(arr, *ops, spec=spec)
+                part = I.getitem(arr, *ops, spec=spec)
+                return ListVal(part, I.dim(part, axis=0))
             idx = library.to_atom(self.expr(sl))
             return I.getitem(base.buf, self.wrap_negative(idx, base.n), spec=("i",))
         if isinstance(base, RangeVal):
