@@ -156,8 +156,11 @@ def test_printed_ir_keeps_names_types_and_locations():
     text = str(mo.make_ir(f)(1.0, 3))
     lines = text.splitlines()
     assert lines[0] == "func f(x:f64, n:i64) -> f64"
-    assert "acc:f64 = for_range i:i64 in 0..n carry (acc_1:f64 = 0.0)" in lines[1]
-    assert "test_lower.py:" in lines[1]
+    # sin(x) does not depend on the loop: loop-invariant code motion moved it in front.
+    assert lines[1].startswith("  _1:f64 = sin x") and "test_lower.py:" in lines[1]
+    assert "acc:f64 = for_range i:i64 in 0..n carry (acc_1:f64 = 0.0)" in lines[2]
+    assert "test_lower.py:" in lines[2]
+    assert "    acc_2:f64 = add acc_1 _1" in lines[3]
     assert lines[-1] == "  return acc"
 
 
@@ -290,3 +293,16 @@ def test_slicing_a_list_gives_a_list():
 
     got, want = mo.jit(stack_ops, backend="interpreter")(5), stack_ops(5)
     assert got[0] == want[0] and list(got[1]) == want[1] == []
+
+
+def test_licm_never_hoists_what_could_raise():
+    def f(x, n):
+        s = 0.0
+        for i in range(n):
+            s += x[5] * 2.0  # x[5] would raise on a short x: it must stay in the (empty) loop
+        return s
+
+    assert mo.jit(f, backend="interpreter")(np.ones(3), 0) == 0.0
+    ir = str(mo.make_ir(f)(np.ones(3), 2))
+    loop_at = next(k for k, l in enumerate(ir.splitlines()) if "for_range" in l)
+    assert all("getitem" not in l for l in ir.splitlines()[:loop_at])

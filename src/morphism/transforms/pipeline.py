@@ -16,6 +16,7 @@ from ..ir.core import Func
 from ..ir.verify import verify
 from .cse import cse
 from .dce import dce
+from .licm import licm
 from .simplify import simplify
 
 Pass = Callable[[Func], Func]
@@ -23,6 +24,8 @@ Pass = Callable[[Func], Func]
 PIPELINE: list[tuple[str, Pass]] = [
     ("simplify", simplify),
     ("cse", cse),
+    ("licm", licm),
+    ("cse-after-licm", cse),  # hoisted equations may repeat ones already outside the loop
     ("dce", dce),
 ]
 
