@@ -316,6 +316,16 @@ class Func:
         return print_funcs(self)
 
 
+def defined_vars(block: Block) -> set[Var]:
+    """Vars bound in `block` or in blocks nested in it (params and equation outputs)."""
+    out = set(block.params)
+    for e in block.eqns:
+        out.update(e.outputs)
+        for sub in e.blocks():
+            out |= defined_vars(sub)
+    return out
+
+
 def free_vars(block: Block) -> list[Var]:
     """Vars read by `block` (or blocks nested in it) but defined outside it, in first-use order."""
     defined: set[Var] = set()

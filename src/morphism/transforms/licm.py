@@ -9,7 +9,7 @@ trip count and the values the rules read from outside the loop are computed once
 
 from __future__ import annotations
 
-from ..ir.core import Block, Eqn, Func, Var
+from ..ir.core import Block, Eqn, Func, Var, defined_vars
 from ..primitives.registry import CONTROL, EFFECT, ELEMENTWISE, FRESH
 
 MOVABLE = {"dim", "size", "range_len"}
@@ -46,17 +46,8 @@ def _hoist(b: Block, variant: set[Var]) -> tuple[list[Eqn], Block]:
             kept.append(e)
             variant.update(e.outputs)
             for sub in e.blocks():  # values defined in nested blocks are variant too
-                variant.update(_defined(sub))
+                variant.update(defined_vars(sub))
     return out, Block(b.params, tuple(kept), b.results)
-
-
-def _defined(b: Block) -> set[Var]:
-    out = set(b.params)
-    for e in b.eqns:
-        out.update(e.outputs)
-        for sub in e.blocks():
-            out |= _defined(sub)
-    return out
 
 
 def _loop(e: Eqn) -> tuple[list[Eqn], Eqn]:

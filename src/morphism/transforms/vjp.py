@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..ir.builder import Builder, building, current
-from ..ir.core import Array, Atom, Block, DType, Eqn, Func, FuncRef, Lit, Params, Scalar, Tape, Type, Var, free_vars, lit
+from ..ir.core import Array, Atom, Block, DType, Eqn, Func, FuncRef, Lit, Params, Scalar, Tape, Type, Var, defined_vars, free_vars, lit
 from ..ir.subst import substitute
 from ..primitives import ad_support as A
 from ..primitives import control as C
@@ -59,15 +59,6 @@ def _placeholder(t: Type) -> Atom:
     if isinstance(t, Scalar):
         return lit({DType.bool: False, DType.int64: 0, DType.float64: 0.0}[t.dtype], t.dtype)
     return lit(np.zeros((0,) * t.ndim, dtype=t.dtype.np))
-
-
-def defined_vars(b: Block) -> set[Var]:
-    out = set(b.params)
-    for e in b.eqns:
-        out.update(e.outputs)
-        for sub in e.blocks():
-            out |= defined_vars(sub)
-    return out
 
 
 class _VJP:
