@@ -82,7 +82,10 @@ def test_unary_rules_match_finite_differences(prim, u):
 def test_binary_rules_match_finite_differences(prim, u, w):
     x, y = 0.3 + 2.0 * u, 0.2 + 1.7 * w  # positive operands: pow, mod and friends are smooth here
     if prim.name in ("maximum", "minimum") and abs(x - y) < 1e-3:
-        return
+        return  # a tie: the kink of max/min
+    q = x / y
+    if prim.name in ("mod", "fmod") and abs(q - round(q)) < 1e-4:
+        return  # x/y next to an integer: the jump of mod, which finite differences would straddle
     f = _single(prim, 2)
     for k in range(2):
         args = [x, y]
