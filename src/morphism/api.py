@@ -100,6 +100,7 @@ class Specialization:
         params = list(inspect.signature(fn).parameters)
         static_names = {params[i] for i in static_argnums if i < len(params)} | set(static_argnames)
         self.bound = bound
+        self.static_argnums, self.static_argnames = tuple(static_argnums), tuple(static_argnames)
         self.leaves: list[Any] = []
         self.names: list[str] = []
         self.parts: list[tuple[str, Any]] = []
@@ -286,16 +287,20 @@ class Transformed:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _disabled and isinstance(self, Jitted):
             return self.fn(*args, **kwargs)
-        # Fast path: positional numbers and arrays, a signature seen before.
-        quick = _quick_key(args) if not kwargs and not self.static_argnums and not self.static_argnames else None
+        # Fast path: positional numbers and arrays (static arguments: hashable values), a
+        # signature seen before.
+        quick = _quick_key(args, self.static_argnums) if not kwargs and not self.static_argnames else None
         if quick is not None:
             hit = self._quick.get(quick)
             if hit is not None and hit.fresh():
-                return _to_python_lists(pytree.unflatten(hit.ir.out_tree, hit.runner(list(args))))
+                leaves = [a for i, a in enumerate(args) if i not in self.static_argnums] if self.static_argnums else list(args)
+                return _to_python_lists(pytree.unflatten(hit.ir.out_tree, hit.runner(leaves)))
         spec = self.specialize(args, kwargs)
         low = self._lowered(spec)
-        if quick is not None and len(spec.leaves) == len(args) and all(a is b for a, b in zip(spec.leaves, args)):
-            self._quick[quick] = low
+        if quick is not None:
+            dyn = [a for i, a in enumerate(args) if i not in self.static_argnums]
+            if len(spec.leaves) == len(dyn) and all(a is b for a, b in zip(spec.leaves, dyn)):
+                self._quick[quick] = low
         outs = low.runner(spec.leaves)
         return _to_python_lists(pytree.unflatten(low.ir.out_tree, outs))
 
@@ -338,12 +343,17 @@ def _lists_as_arrays(structure: Any, ct: Any) -> Any:
     return ct
 
 
-def _quick_key(args: tuple) -> tuple | None:
-    """A cheap signature for calls whose arguments are all plain numbers or arrays."""
+def _quick_key(args: tuple, static: tuple[int, ...] = ()) -> tuple | None:
+    """A cheap signature for calls whose arguments are all plain numbers or arrays, and static
+    arguments that are numbers or strings."""
     key = []
-    for a in args:
+    for i, a in enumerate(args):
         t = type(a)
-        if t is np.ndarray:
+        if i in static:
+            if t not in (int, float, bool, str, type(None)):
+                return None
+            key.append((t, a))
+        elif t is np.ndarray:
             key.append((a.dtype.char, a.ndim))
         elif t is float or t is int or t is bool:
             key.append(t)
@@ -355,8 +365,18 @@ def _quick_key(args: tuple) -> tuple | None:
 def trace_any(fn: Callable, spec: "Specialization") -> tuple[Func, list]:
     """The IR of `fn` for `spec`: traced from source, or built by a transformation."""
     if isinstance(fn, Transformed):
-        inner = fn.specialize(spec.bound.args, spec.bound.kwargs) if spec.bound is not None else spec
-        return fn.build(inner)
+        if spec.bound is None:
+            return fn.build(spec)
+        # `jit(grad(f), static_argnums=1)`: the arguments static for the outer transformation
+        # are static for the inner one too
+        nums = getattr(spec, "static_argnums", ())
+        names = getattr(spec, "static_argnames", ())
+        if set(nums) - set(fn.static_argnums) or set(names) - set(fn.static_argnames):
+            fn = copy.copy(fn)
+            fn.static_argnums = tuple(sorted(set(fn.static_argnums) | set(nums)))
+            fn.static_argnames = tuple(set(fn.static_argnames) | set(names))
+            fn.cache, fn._quick = {}, {}
+        return fn.build(fn.specialize(spec.bound.args, spec.bound.kwargs))
     func, comp = trace(fn, spec)
     return func, comp.captured
 

@@ -142,3 +142,34 @@ def test_native_nested_loops_keep_tapes_of_tapes():
     want = mo.grad(nested, argnums=(0, 1))(x, w)
     for g, v in zip(got, want):
         np.testing.assert_allclose(g, v, rtol=1e-12, atol=1e-14)
+
+
+def test_jit_of_grad_with_static_argument():
+    def f(x, n, y):
+        s = 0.0
+        for i in range(n):
+            s += x * y + i
+        return s
+
+    g = mo.jit(mo.grad(f), static_argnums=(1,), backend="native")
+    assert g(1.0, 3, 2.0) == 6.0
+    assert g(1.0, 5, 2.0) == 10.0  # a new static value: a new specialisation
+    assert g(1.0, 3, 4.0) == 12.0  # the fast path keeps static values apart
+
+
+def test_tapes_reserved_before_loop_grow_from_a_nonempty_tape():
+    # two loops pushing onto tapes: the second loop reserves room on top of what the first
+    # pushed (reverse mode through sequential loops, and a loop nested in a loop)
+    def f(x, n):
+        s = x
+        for i in range(n):
+            s = s * 1.01 + np.sin(s)
+        for j in range(n):
+            for k in range(3):
+                s = s * 0.99 + np.cos(s) * k
+        return s
+
+    g = mo.jit(mo.grad(f), backend="native")
+    gi = mo.jit(mo.grad(f), backend="interpreter")
+    for n in (0, 1, 7, 300):
+        np.testing.assert_allclose(g(0.3, n), gi(0.3, n), rtol=1e-12)

@@ -77,6 +77,17 @@ def grow(buf, n):
 
 
 @numba.njit(cache=True)
+def reserve(buf, n):
+    """`buf`, or a copy with room for at least `n` entries (all of `buf` copied: the caller's
+    length is at most `buf.shape[0]`)."""
+    if n <= buf.shape[0]:
+        return buf
+    new = np.empty(max(2 * buf.shape[0], n), buf.dtype)
+    new[: buf.shape[0]] = buf
+    return new
+
+
+@numba.njit(cache=True)
 def range_len(start, stop, step):
     if step > 0:
         n = (stop - start + step - 1) // step

@@ -27,7 +27,7 @@ class DType(Enum):
 
     @property
     def np(self) -> np.dtype:
-        return np.dtype(self.value)
+        return _NP[self]
 
     @property
     def rank(self) -> int:
@@ -39,6 +39,7 @@ class DType(Enum):
 
 _SHORT = {DType.bool: "bool", DType.int64: "i64", DType.float64: "f64"}
 _RANK = {DType.bool: 0, DType.int64: 1, DType.float64: 2}
+_NP = {d: np.dtype(d.value) for d in DType}
 
 bool_, int64, float64 = DType.bool, DType.int64, DType.float64
 

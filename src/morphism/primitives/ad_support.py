@@ -268,8 +268,9 @@ def _nb_tape_push(g, e, ins):
     g.coalesce(e.outputs[0], e.inputs[0])
     buf, n = _nb_tape_parts(g, e.inputs[0])
     if isinstance(t.elem, Scalar):
-        g.emit(f"if {n} >= {buf}.shape[0]:")
-        g.emit(f"    {buf} = sup.grow({buf}, {n})")
+        if id(e) not in g.reserved:  # else the loop made room for it (numba_backend._reserve_tapes)
+            g.emit(f"if {n} >= {buf}.shape[0]:")
+            g.emit(f"    {buf} = sup.grow({buf}, {n})")
         g.emit(f"{buf}[{n}] = {ins[1]}")
     else:
         # An array is copied (the forward sweep may update it in place later); an inner tape
