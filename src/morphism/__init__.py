@@ -1,6 +1,6 @@
 """morphism: a compiler for differentiable numerical Python."""
 
-from .api import disable_jit, grad, hessian, jacfwd, jacrev, jit, jvp, make_ir, value_and_grad, vjp
+from .api import disable_jit, grad, hessian, jacfwd, jacrev, jit, jvp, make_ir, value_and_grad, vjp, vmap
 from .custom import custom_jvp, custom_vjp, stop_gradient
 from .errors import (
     ArgumentError,
@@ -13,7 +13,7 @@ from .errors import (
 from .ir.core import Func
 
 __all__ = [
-    "jit", "make_ir", "disable_jit", "Func", "grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "custom_jvp", "custom_vjp", "stop_gradient",
+    "jit", "vmap", "make_ir", "disable_jit", "Func", "grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "custom_jvp", "custom_vjp", "stop_gradient",
     "MorphismError", "UnsupportedSyntaxError", "MorphismTypeError", "UndefinedVariableError",
     "ArgumentError", "VerifyError",
 ]

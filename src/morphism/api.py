@@ -362,8 +362,10 @@ def _quick_key(args: tuple, static: tuple[int, ...] = ()) -> tuple | None:
     return tuple(key)
 
 
-def trace_any(fn: Callable, spec: "Specialization") -> tuple[Func, list]:
-    """The IR of `fn` for `spec`: traced from source, or built by a transformation."""
+def trace_any(fn: Callable, spec: "Specialization", target: str | None = None) -> tuple[Func, list]:
+    """The IR of `fn` for `spec`: traced from source, or built by a transformation. `target` is
+    the backend the IR is built for, when `jit` compiles `fn` itself (vmap picks its strategy
+    by it)."""
     if isinstance(fn, Transformed):
         if spec.bound is None:
             return fn.build(spec)
@@ -376,7 +378,8 @@ def trace_any(fn: Callable, spec: "Specialization") -> tuple[Func, list]:
             fn.static_argnums = tuple(sorted(set(fn.static_argnums) | set(nums)))
             fn.static_argnames = tuple(set(fn.static_argnames) | set(names))
             fn.cache, fn._quick = {}, {}
-        return fn.build(fn.specialize(spec.bound.args, spec.bound.kwargs))
+        inner = fn.specialize(spec.bound.args, spec.bound.kwargs)
+        return fn.build(inner, target=target) if isinstance(fn, _VMap) else fn.build(inner)
     func, comp = trace(fn, spec)
     return func, comp.captured
 
@@ -425,7 +428,7 @@ class Jitted(Transformed):
 
     def build(self, spec: "Specialization") -> tuple[Func, list]:
         if isinstance(self.fn, Transformed):
-            return trace_any(self.fn, spec)
+            return trace_any(self.fn, spec, target=self.backend)
         func, comp = trace(self.fn, spec)
         return func, comp.captured
 
@@ -886,3 +889,198 @@ def jacrev(fn: Callable, argnums: int | Sequence[int] = 0, **kw: Any) -> Callabl
 def hessian(fn: Callable, argnums: int | Sequence[int] = 0, **kw: Any) -> Callable:
     """The Hessian of a scalar `fn`: forward over reverse, `jacfwd(jacrev(fn))`."""
     return jacfwd(jacrev(fn, argnums=argnums), argnums=argnums, **kw)
+
+
+# ---- vmap ----------------------------------------------------------------------------------------
+
+
+class _VMap(Transformed):
+    """`vmap(f)`: `f` over a batch of arguments, as one batched function (see transforms/vmap.py).
+
+    `strategy` picks how the batch runs: "vectorize" (each primitive on whole batches),
+    "loop" (the unbatched code once per member), or "auto": under `jit` on the native backend,
+    a loop for functions made of loops (scalar code that Numba compiles well once per member),
+    vectorised code otherwise."""
+
+    def __init__(self, fn: Callable, in_axes: Any = 0, out_axes: Any = 0, strategy: str = "auto", **kw: Any):
+        super().__init__(fn, **kw)
+        if strategy not in ("auto", "vectorize", "loop"):
+            raise ValueError(f"vmap: unknown strategy {strategy!r}: use 'auto', 'vectorize' or 'loop'")
+        self.in_axes = in_axes
+        self.out_axes = out_axes
+        self.strategy = strategy
+
+    def _leaf_axes(self, spec: Specialization) -> list[int | None]:
+        """The batch axis of every leaf (None: not batched), from `in_axes` (an int or None for
+        all arguments, or a tuple with one entry per positional argument, each an int, None, or
+        a pytree of those matching the argument)."""
+        name = getattr(self.fn, "__name__", "f")
+        ax = self.in_axes
+        n_args = len(spec.bound.args)
+        if isinstance(ax, list):
+            ax = tuple(ax)
+        if isinstance(ax, tuple):
+            if len(ax) != n_args:
+                raise ArgumentError(f"vmap({name}): in_axes has {len(ax)} entries for {n_args} positional arguments")
+        elif not (ax is None or isinstance(ax, int)):
+            raise ArgumentError(f"vmap({name}): in_axes must be an int, None, or a tuple with one entry per argument")
+        out: list[int | None] = []
+        arg_values = list(spec.bound.arguments.items())
+        for k, (pname, part) in enumerate(spec.parts):
+            if part[0] == "static":
+                continue
+            value = arg_values[k][1]
+            entry = (ax[k] if k < len(ax) else 0) if isinstance(ax, tuple) else ax
+            leaves, _ = pytree.flatten(value)
+            if entry is None or isinstance(entry, int):
+                axes = [entry] * len(leaves)
+            else:
+                axes, _ = pytree.flatten(entry, is_leaf=lambda x: x is None)
+                if len(axes) != len(leaves):
+                    raise ArgumentError(f"vmap({name}): in_axes for argument {pname!r} does not match its structure")
+            for leaf, a in zip(leaves, axes):
+                if a is not None:
+                    nd = np.ndim(leaf)
+                    if not -nd <= a < nd:
+                        raise ArgumentError(f"vmap({name}): in_axes {a} is out of range for argument {pname!r} "
+                                            f"of {nd} dimension(s)", hint="a batched argument needs the batch axis")
+                    a %= nd
+                out.append(a)
+        if all(a is None for a in out):
+            raise ArgumentError(f"vmap({name}): no argument is batched (in_axes is None for all of them)")
+        return out
+
+    def build(self, spec: Specialization, target: str | None = None) -> tuple[Func, list]:
+        from .ir.subst import inline
+        from .primitives.control import check
+        from .primitives.elementwise import eq
+        from .primitives.indexing import dim
+        from .transforms.batchutil import move_axis
+        from .transforms.vmap import batch_func, loop_func, unbatched_results
+
+        axes = self._leaf_axes(spec)
+        # one member of the batch stands for all (types depend on dtype and ndim only)
+        member_leaves = [leaf if a is None else _member(leaf, a) for leaf, a in zip(spec.leaves, axes)]
+        member_args = _rebuild_args(spec, member_leaves)
+        inner = Specialization(self.fn, member_args[0], member_args[1], spec.static_argnums, spec.static_argnames)
+        F, captured = trace_any(self.fn, inner)
+        flags = [a is not None for a in axes]
+        name = getattr(self.fn, "__name__", "f")
+        strategy = self.strategy
+        if strategy == "auto":
+            strategy = "loop" if target == "native" and _has_loops(F) else "vectorize"
+        out_axes = self._out_axes(F)
+        if strategy == "loop" and any(a is None for a in out_axes):
+            strategy = "vectorize"
+        G = (loop_func if strategy == "loop" else batch_func)(F, flags, name=f"vmap_{F.name}")
+        params = [Var(t, h) for t, h in zip(spec.leaf_types, spec.names)]
+        b = Builder(F.loc)
+        with building(b):
+            moved = [p if a in (None, 0) else move_axis(p, a, 0) for p, a in zip(params, axes)]
+            batched = [m for m, a in zip(moved, axes) if a is not None]
+            size = dim(batched[0], axis=0)
+            for other in batched[1:]:
+                check(eq(dim(other, axis=0), size), exc=ValueError,
+                      message=f"vmap({name}): the batched arguments have different batch sizes")
+            outs = inline(G, moved)
+            unb = unbatched_results(F, flags) if any(a is None for a in out_axes) else None
+            final = []
+            for i, (o, a) in enumerate(zip(outs, out_axes)):
+                if a is None:
+                    if not unb[i]:
+                        raise ArgumentError(f"vmap({name}): out_axes is None for a result that depends on the "
+                                            f"batched arguments")
+                    from .ir.core import lit
+                    from .primitives.indexing import getitem
+
+                    final.append(getitem(o, lit(0), spec=("i",)))
+                else:
+                    final.append(o if a == 0 else move_axis(o, 0, a))
+        return finish(f"vmap_{F.name}", params, b, pytree.unflatten(F.out_tree, final)), captured
+
+    def _out_axes(self, F: Func) -> list[int | None]:
+        ax = self.out_axes
+        n = len(F.results)
+        if ax is None or isinstance(ax, int):
+            axes = [ax] * n
+        else:
+            axes, _ = pytree.flatten(ax, is_leaf=lambda x: x is None)
+            if len(axes) != n:
+                raise ArgumentError("vmap: out_axes does not match the structure of the result")
+        out = []
+        for a, r in zip(axes, F.results):
+            if a is not None:
+                nd = r.type.ndim + 1
+                if not -nd <= a < nd:
+                    raise ArgumentError(f"vmap: out_axes {a} is out of range for a result of {nd} dimension(s)")
+                a %= nd
+            out.append(a)
+        return out
+
+
+def _member(leaf: Any, axis: int) -> Any:
+    """One member of a batched leaf (a zero-filled one for an empty batch): its dtype and ndim."""
+    arr = np.asarray(leaf)
+    if arr.shape[axis] == 0:
+        shape = arr.shape[:axis] + arr.shape[axis + 1:]
+        arr = np.zeros(shape, arr.dtype)
+        return arr if arr.ndim else arr[()]
+    m = np.take(arr, 0, axis=axis)
+    return m if m.ndim else m[()]
+
+
+def _rebuild_args(spec: Specialization, leaves: list[Any]) -> tuple[tuple, dict]:
+    """The call's (args, kwargs) with the leaves replaced."""
+    values = {}
+    it = iter(leaves)
+    for pname, part in spec.parts:
+        if part[0] == "static":
+            values[pname] = part[1][1]
+        else:
+            values[pname] = pytree.unflatten(part[1], [next(it) for _ in range(part[2])])
+    bound = spec.bound
+    sig = bound.signature
+    args, kwargs = [], {}
+    for pname, param in sig.parameters.items():
+        if pname not in values:
+            continue
+        v = values[pname]
+        if param.kind == param.VAR_POSITIONAL:
+            args.extend(v)
+        elif param.kind == param.VAR_KEYWORD:
+            kwargs.update(v)
+        elif param.kind == param.KEYWORD_ONLY:
+            kwargs[pname] = v
+        else:
+            args.append(v)
+    return tuple(args), kwargs
+
+
+def _has_loops(F: Func) -> bool:
+    from .ir.core import Block
+
+    def walk(b: Block, seen: set) -> bool:
+        for e in b.eqns:
+            if e.prim.name in ("for_range", "while_loop"):
+                return True
+            ref = e.params.get("func") if e.prim.name in ("call", "custom_jvp_call", "custom_vjp_call") else None
+            f = getattr(ref, "func", ref)
+            if f is not None and id(f) not in seen:
+                seen.add(id(f))
+                if walk(f.body, seen):
+                    return True
+            for v in e.params.values():
+                if isinstance(v, Block) and walk(v, seen):
+                    return True
+        return False
+
+    return walk(F.body, set())
+
+
+def vmap(fn: Callable, in_axes: Any = 0, out_axes: Any = 0, strategy: str = "auto", **kw: Any) -> Callable:
+    """`fn` mapped over a batch axis of its arguments, as one batched function, with JAX's
+    semantics: `in_axes` is an int or None for all positional arguments, or a tuple with one
+    entry (int, None, or a pytree of them) per argument; `out_axes` says where the batch axis
+    goes in each result (None: the result does not depend on the batch). Composes with `grad`,
+    `jit` and itself."""
+    return _VMap(fn, in_axes=in_axes, out_axes=out_axes, strategy=strategy, **kw)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.core import Array, DType, Scalar, Tape, make_type
-from .registry import LINEAR, TypeRuleError, check_int_scalars, primitive
+from .registry import LINEAR, NOT_APPLICABLE, TypeRuleError, check_int_scalars, primitive
 
 
 def _to_shape_rule(ts, **_):
@@ -296,3 +296,26 @@ tape_new.numba = lambda g, e, ins: _nb_tape_new(g, e, ins, **e.params)
 tape_push.numba = _nb_tape_push
 tape_get.numba = _nb_tape_get
 tape_len.numba = _nb_tape_len
+
+
+# ---- batching (vmap): a batched tape holds batched entries; its length is the same for all ---
+
+
+def _batch_same(prim, index: int | None = None):
+    def rule(args, batched, size, **params):
+        if index is not None and batched[index]:
+            from ..transforms.batchutil import BatchingError
+
+            raise BatchingError(f"vmap: {prim.name} at an index that differs between batch members")
+        return [(prim(*args, **params), True)]
+
+    return rule
+
+
+tape_push.batch = _batch_same(tape_push)
+tape_get.batch = _batch_same(tape_get, index=1)
+tape_zeros_like.batch = _batch_same(tape_zeros_like)
+tape_add_at.batch = _batch_same(tape_add_at, index=1)
+tape_add.batch = _batch_same(tape_add)
+tape_len.batch = lambda args, batched, size: [(tape_len(args[0]), False)]
+tape_new.batch = NOT_APPLICABLE("its capacity is never batched (vmap makes a batched tape where a batched value is pushed)")

@@ -178,3 +178,7 @@ custom_vjp_call = primitive("custom_vjp_call", _custom_rule, interpret=_custom_i
                             multiple_results=True)
 for _p in (custom_jvp_call, custom_vjp_call):
     _p.jvp = _p.vjp = NOT_APPLICABLE("applies the user's rule: see mo.custom_jvp / mo.custom_vjp")
+
+_BATCHED = NOT_APPLICABLE("batched structurally by the vmap transformation (transforms/vmap.py)")
+for _p in (cond, for_range, while_loop, call, check, custom_jvp_call, custom_vjp_call):
+    _p.batch = _BATCHED

@@ -437,3 +437,18 @@ lgamma = primitive("lgamma", float_type, impl=_lgamma_impl, traits=EW)
 polygamma = primitive("polygamma", float_type, impl=_polygamma_impl, traits=EW)
 _set(lgamma, lambda ins, out: [polygamma(ins[0], order=0)])
 _set(polygamma, lambda ins, out, order=0: [polygamma(ins[0], order=order + 1)])
+
+
+# ---- batching (vmap): operands broadcast, batched ones with their batch axis in front --------
+
+
+def _declare_batch_rules() -> None:
+    from ..transforms.batchutil import elementwise_rule as batch_rule
+    from .registry import Primitive
+
+    for p in list(globals().values()):
+        if isinstance(p, Primitive) and p.has(ELEMENTWISE):
+            p.batch = batch_rule(p)
+
+
+_declare_batch_rules()
