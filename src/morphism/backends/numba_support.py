@@ -107,3 +107,16 @@ def list_append_scalar(buf, n, v):
         buf = new
     buf[n] = v
     return buf, n + 1
+
+
+@numba.njit(cache=True)
+def list_append_array(buf, n, v):
+    """Appends the array `v` to the list buffer `buf` (one more dimension), growing it (and
+    fixing its element shape, which an empty buffer does not know yet) when needed."""
+    if n >= buf.shape[0] or buf.shape[1:] != v.shape:
+        new = np.empty((max(8, 2 * buf.shape[0]),) + v.shape, buf.dtype)
+        if n:
+            new[:n] = buf[:n]
+        buf = new
+    buf[n] = v
+    return buf, n + 1

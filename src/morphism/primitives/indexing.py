@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir.core import Array, DType, Scalar, Type, Var, make_type
+from ..ir.core import Array, DType, Scalar, Type, Var, lit, make_type
 from .registry import TypeRuleError, primitive
 
 
@@ -415,9 +415,14 @@ list_view.numba = "{0}[:{1}].copy()"
 
 def _nb_list_append(g, e, ins):
     if e.inputs[2].type.ndim != 0:
-        g.fallback(e, ins)
-        return None
+        return f"sup.list_append_array({ins[0]}, {ins[1]}, np.asarray({ins[2]}, {np_dtype_of(e.outputs[0])}))"
     return f"sup.list_append_scalar({ins[0]}, {ins[1]}, {ins[2]})"
+
+
+def np_dtype_of(v):
+    from ..backends.numba_backend import np_dtype
+
+    return np_dtype(v.type)
 
 
 def _nb_list_new(g, e, ins, dtype, ndim):
@@ -428,3 +433,46 @@ def _nb_list_new(g, e, ins, dtype, ndim):
 
 list_append.numba = _nb_list_append
 list_new.numba = lambda g, e, ins: _nb_list_new(g, e, ins, **e.params)
+
+
+# ---- batching (vmap): shapes are the same for every member of a batch ----------------------
+
+
+def _dim_batch(args, batched, size, axis):
+    (x,), (b,) = args, batched
+    r = x.type.ndim - 1 if b else x.type.ndim
+    return [(dim(x, axis=(axis % r) + 1 if b else axis), False)]
+
+
+def _size_batch(args, batched, size):
+    from .elementwise import mul
+
+    x = args[0]
+    n = lit(1)
+    for k in range(1, x.type.ndim):
+        n = mul(n, dim(x, axis=k))
+    return [(n, False)]
+
+
+dim.batch = _dim_batch
+size.batch = _size_batch
+
+
+def _list_append_batch(args, batched, size):
+    """A batched list is a batched buffer; its length is the same for every member (appending
+    under a condition that differs between members is refused by vmap)."""
+    from ..transforms.batchutil import as_batched, loop_over_batch
+
+    buf, n, v = args
+    if batched[1]:
+        from ..transforms.batchutil import BatchingError
+
+        raise BatchingError("vmap: a list whose length differs between batch members")
+    bufs = loop_over_batch(lambda b, x: list_append(b, n, x)[0], [as_batched(buf, batched[0], size), v],
+                           [True, batched[2]], size)
+    from .elementwise import add
+
+    return [bufs[0], (add(n, lit(1)), False)]
+
+
+list_append.batch = _list_append_batch

@@ -108,6 +108,8 @@ class _Batch:
             if e.prim.name == "tape_new":
                 self.tape_news[e.outputs[0]] = e
             return
+        if self.mask is not None:
+            pairs = self.masked_operands(e, pairs)
         rule = e.prim.batch
         if isinstance(rule, NOT_APPLICABLE) or rule is None:
             rule = loop_rule(e.prim)
@@ -120,6 +122,25 @@ class _Batch:
         outs = rule(args, flags, self.size, **e.params)
         for o, (x, b) in zip(e.outputs, outs):
             self.env[o] = (x, b)
+
+    def masked_operands(self, e: Eqn, pairs: list[Pair]) -> list[Pair]:
+        """Under a mask, members that do not run this code must not fail in it: their batched
+        indices become 0 (a member past the end of `while i < n and x[i] > 0` reads x[0])."""
+        from ..primitives.elementwise import select
+
+        name = e.prim.name
+        if name == "list_append":
+            raise BatchingError("vmap: appending to a list under a condition (or in a loop) that differs between "
+                                "batch members: the lists would have different lengths", e.loc)
+        first = {"getitem": 1, "setitem": 2, "scatter_add": 2}.get(name)
+        if first is None:
+            return pairs
+        out = list(pairs)
+        for k in range(first, len(pairs)):
+            x, b = pairs[k]
+            if b and x.type.dtype == DType.int64:
+                out[k] = (select(to_rank(self.mask, 0, x.type.ndim - 1), x, lit(0)), True)
+        return out
 
     # ---- control flow ---------------------------------------------------------------------------
 
@@ -177,8 +198,11 @@ class _Batch:
             else:
                 res = self.sub(m).block(blk)
                 results.append([self.promote(x, b) for x, b in res])
+        raises = [_always_raises(then), _always_raises(orelse)]
         for o, a, b in zip(e.outputs, *results):
-            self.env[o] = (self.select(pred, a, b, o.type.ndim), True)
+            # a branch that always raises gives placeholders (of any shape): the other one wins
+            v = b if raises[0] else a if raises[1] else self.select(pred, a, b, o.type.ndim)
+            self.env[o] = (v, True)
 
     def guarded(self, blk: Block, m: Atom, e: Eqn) -> list[Atom]:
         """A branch run only when some member takes it: `cond(any(m), branch, placeholder)`."""
@@ -368,6 +392,10 @@ def lit_array_zero() -> Atom:
     from ..primitives.creation import zeros
 
     return zeros(lit(1), dtype=DType.int64)
+
+
+def _always_raises(b: Block) -> bool:
+    return any(e.prim.name == "check" and isinstance(e.inputs[0], Lit) and not e.inputs[0].value for e in b.eqns)
 
 
 def _calls(b: Block) -> bool:
