@@ -173,3 +173,23 @@ def test_tapes_reserved_before_loop_grow_from_a_nonempty_tape():
     gi = mo.jit(mo.grad(f), backend="interpreter")
     for n in (0, 1, 7, 300):
         np.testing.assert_allclose(g(0.3, n), gi(0.3, n), rtol=1e-12)
+
+
+def test_two_loop_carries_from_one_merged_allocation():
+    # CSE merges the two np.zeros(n); each carry must still get its own buffer
+    def scans(x):
+        n = len(x)
+        csum = np.zeros(n)
+        cmax = np.zeros(n)
+        s, m = 0.0, -np.inf
+        for i in range(n):
+            s += x[i]
+            m = max(m, x[i])
+            csum[i] = s
+            cmax[i] = m
+        return csum, cmax
+
+    x = np.array([0.5, -1.0, 2.0, 0.25])
+    got = mo.jit(scans, backend="native")(x)
+    np.testing.assert_array_equal(got[0], np.cumsum(x))
+    np.testing.assert_array_equal(got[1], np.maximum.accumulate(x))

@@ -147,13 +147,19 @@ class _Liveness:
         body_live = set(free_vars(body))
         if not is_for:
             body_live |= set(free_vars(e.params["cond"]))
+        taken: set[Var] = set()
         for k, (p, init) in enumerate(zip(carries, e.inputs[lead:])):
             if not isinstance(p.type, Array):
                 continue
-            # A carry is owned inside the body if its initial value is owned and dead after
-            # the loop; otherwise the generated code copies the initial value once.
-            if not (isinstance(init, Var) and init in self.owned and init not in live_after and init not in self.base):
+            # A carry is owned inside the body if its initial value is owned, dead after the
+            # loop, not read by the body, and not the initial value of another carry too (CSE
+            # merges `a = np.zeros(n); b = np.zeros(n)`); otherwise the generated code copies
+            # the initial value once.
+            if not (isinstance(init, Var) and init in self.owned and init not in live_after and init not in self.base
+                    and init not in taken and init not in body_live):
                 self.copy_init.add((id(e), k))
+            if isinstance(init, Var):
+                taken.add(init)
             self.owned.add(p)
         if not is_for:
             self._block(e.params["cond"], body_live | set(body.params))
