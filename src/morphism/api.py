@@ -940,7 +940,7 @@ class _VMap(Transformed):
                     raise ArgumentError(f"vmap({name}): in_axes for argument {pname!r} does not match its structure")
             for leaf, a in zip(leaves, axes):
                 if a is not None:
-                    nd = np.ndim(leaf)
+                    nd = leaf.type.ndim if isinstance(leaf, (Var, Lit)) else np.ndim(leaf)
                     if not -nd <= a < nd:
                         raise ArgumentError(f"vmap({name}): in_axes {a} is out of range for argument {pname!r} "
                                             f"of {nd} dimension(s)", hint="a batched argument needs the batch axis")
@@ -1020,6 +1020,10 @@ class _VMap(Transformed):
 
 def _member(leaf: Any, axis: int) -> Any:
     """One member of a batched leaf (a zero-filled one for an empty batch): its dtype and ndim."""
+    if isinstance(leaf, (Var, Lit)):  # vmap traced inside another transformation
+        from .transforms.batchutil import unbatched_type
+
+        return Var(unbatched_type(leaf.type), "member")
     arr = np.asarray(leaf)
     if arr.shape[axis] == 0:
         shape = arr.shape[:axis] + arr.shape[axis + 1:]

@@ -125,7 +125,7 @@ def _register() -> None:
 
         return handler
 
-    for t in (api.grad, api.value_and_grad, api.jacfwd, api.jacrev, api.hessian):
+    for t in (api.grad, api.value_and_grad, api.jacfwd, api.jacrev, api.hessian, api.vmap):
         implements(t)(compile_time(t))
     implements(api.jit)(lambda fn=None, **kw: api.jit(fn, **{k: static(v, k) for k, v in kw.items()}))
 

@@ -42,6 +42,7 @@ class _Batch:
         self.mask = mask  # a batched bool: the members that run the code being batched
         self.memo = memo  # (id(FuncRef), batched flags, masked) -> FuncRef of the batched callee
         self.tape_news: dict[Var, Eqn] = {}  # tapes made by tape_new, which can be made batched
+        self.probing = False  # batching a copy of a loop body only to learn which carries are batched
 
     # ---- values -----------------------------------------------------------------------------
 
@@ -59,6 +60,8 @@ class _Batch:
             return x
         if isinstance(x.type, Tape):
             e = self.tape_news.get(x)
+            if e is None and self.probing:  # the IR is thrown away: any tape of the type will do
+                return Var(batched_type(x.type), "probe")
             if e is None:
                 raise BatchingError("vmap: a tape written before the batched part of the program cannot be "
                                     "batched; this is a limitation of vmap over reverse-mode derivatives")
@@ -149,6 +152,7 @@ class _Batch:
         s = _Batch(self.size, self.memo, mask)
         s.env = self.env
         s.tape_news = self.tape_news
+        s.probing = self.probing
         return s
 
     def run_block(self, blk: Block, params: Sequence[Pair], mask: Atom | None, force: Sequence[bool] | None = None,
@@ -165,7 +169,9 @@ class _Batch:
             self.env[p] = (v, b)
         bld = Builder(current().loc)
         with building(bld):
-            res = self.sub(mask).block(blk)
+            walker = self.sub(mask)
+            walker.probing = self.probing or clone
+            res = walker.block(blk)
             if force is not None:
                 res = [(self.promote(x, b), True) if f else (x, b) for (x, b), f in zip(res, force)]
         return new_params, bld, res
@@ -479,4 +485,4 @@ def unbatched_results(f: Func, batched: Sequence[bool]) -> list[bool]:
         t = _Batch(size, {})
         for p, v, b in zip(f.params, params, batched):
             t.env[p] = (v, b)
-        return [not b for _, b in t.block(clone_block(f.body, {}))]
+        return [not b for _, b in t.block(clone_block(Block((), f.body.eqns, f.body.results), {}))]
