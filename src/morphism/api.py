@@ -833,16 +833,22 @@ class _Jacobian(Transformed):
         return jac
 
     def _reverse(self, F: Func, params: list, outs: list, mask: list[bool], xs: list[int]) -> list[dict]:
+        """One vjp per output element, batched by vmap over the rows of the identity: the forward
+        sweep does not depend on the cotangent, so it runs once."""
+        from .ir.core import Block, lit
         from .ir.subst import inline
-        from .primitives import control as C
-        from .primitives.creation import zeros
-        from .primitives.indexing import setitem, size
+        from .primitives.creation import arange, zeros
+        from .primitives.elementwise import convert, eq
+        from .primitives.indexing import size
         from .primitives.shape import reshape
         from .transforms.adutil import dims_of, is_float, zeros_like
         from .transforms.vjp import vjp_func
+        from .transforms.vmap import batch_func
 
         V = vjp_func(F, mask)
         n_out = len(F.results)
+        # only the cotangents of the inputs: the primal results would be batched for nothing
+        V = Func(V.name, Block(V.body.params, V.body.eqns, V.body.results[n_out:]), loc=V.loc)
         float_outs = [i for i, o in enumerate(outs) if is_float(o.type)]
         jac: list[dict] = [dict() for _ in outs]
         for i, o in enumerate(outs):
@@ -850,29 +856,21 @@ class _Jacobian(Transformed):
                 for j in xs:
                     jac[i][j] = zeros(*dims_of(o), *dims_of(params[j]), dtype=DType.float64)
                 continue
-
-            def cts_for(ct: Atom) -> list[Atom]:
-                return [ct if q == i else zeros_like(outs[q]) for q in float_outs]
-
             if isinstance(o.type, Scalar):
-                grads = inline(V, [*params, *cts_for(_one())])[n_out:]
-                for j, g in zip(xs, grads):
+                cts = [_one() if q == i else zeros_like(outs[q]) for q in float_outs]
+                for j, g in zip(xs, inline(V, [*params, *cts])):
                     jac[i][j] = g
                 continue
             m = size(o)
             od = dims_of(o)
-            init = [zeros(m, *dims_of(params[j]), dtype=DType.float64) for j in xs]
-            k = Var(Scalar(DType.int64), "k")
-            carries = [Var(a.type, "jac") for a in init]
-            body = Builder(F.loc)
-            with building(body):
-                e = setitem(zeros(m, dtype=DType.float64), 1.0, k, spec=("i",))
-                ct = e if o.type.ndim == 1 else reshape(e, *od)
-                grads = inline(V, [*params, *cts_for(ct)])[n_out:]
-                new = [setitem(c, g, k, spec=("i",)) for c, g in zip(carries, grads)]
-            finals = C.for_range(0, m, 1, *init, body=body.block([k, *carries], new))
-            for j, r in zip(xs, finals):
-                jac[i][j] = r if o.type.ndim == 1 else reshape(r, *od, *dims_of(params[j]))
+            r = arange(lit(0), m, lit(1), dtype=DType.int64)
+            eye = convert(eq(reshape(r, m, lit(1)), r), dtype=DType.float64)
+            basis = eye if o.type.ndim == 1 else reshape(eye, m, *od)
+            cts = [basis if q == i else zeros_like(outs[q]) for q in float_outs]
+            flags = [False] * len(params) + [q == i for q in float_outs]
+            G = batch_func(V, flags)
+            for j, g in zip(xs, inline(G, [*params, *cts])):
+                jac[i][j] = g if o.type.ndim == 1 else reshape(g, *od, *dims_of(params[j]))
         return jac
 
 
@@ -882,7 +880,8 @@ def jacfwd(fn: Callable, argnums: int | Sequence[int] = 0, **kw: Any) -> Callabl
 
 
 def jacrev(fn: Callable, argnums: int | Sequence[int] = 0, **kw: Any) -> Callable:
-    """The Jacobian of `fn` by reverse mode (one vjp per output element)."""
+    """The Jacobian of `fn` by reverse mode: the vjp batched by vmap over the output elements
+    (the forward sweep runs once)."""
     return _Jacobian(fn, argnums=argnums, mode="rev", **kw)
 
 
