@@ -154,4 +154,25 @@ def loop_over_batch(fn: Any, args: Sequence[Atom], batched: Sequence[bool], size
         new = [list_append(c, b_idx, y)[0] for c, y in zip(carries, ys)]
     blk = body.block([b_idx, *carries], new)
     outs = for_range(lit(0), size, lit(1), *lists, body=blk)
-    return [(list_view(o, size), True) for o in outs]
+    stacked = [list_view(o, size) for o in outs]
+    if any(t.ndim for t in out_types):
+        stacked = _empty_batch_shapes(fn, args, batched, size, out_types, stacked)
+    return [(s, True) for s in stacked]
+
+
+def _empty_batch_shapes(fn, args, batched, size, out_types, stacked):
+    """For an empty batch the loop above never learns the shape of a member's result; it comes
+    from `fn` applied to zero-filled members (whose shapes are known)."""
+    from ..primitives.control import cond
+    from ..primitives.creation import zeros
+    from ..primitives.elementwise import eq
+
+    then = Builder(current().loc)
+    with building(then):
+        xs = [zeros(*dims(a)[1:], dtype=a.type.dtype) if b and a.type.ndim > 1
+              else (lit(0, a.type.dtype) if b else a) for a, b in zip(args, batched)]
+        ys = fn(*xs)
+        ys = list(ys) if isinstance(ys, (tuple, list)) else [ys]
+        empties = [zeros(lit(0), *dims(y), dtype=t.dtype) for y, t in zip(ys, out_types)]
+    orelse = Builder(current().loc)
+    return list(cond(eq(size, lit(0)), then=then.block([], empties), orelse=orelse.block([], stacked)))
