@@ -181,6 +181,7 @@ class _VJP:
             res += [ct[v] for v in fv]
         blk = dce_block(b.block([], res), set())
         resid = [v for v in free_vars(blk) if v in inside and v is not index]
+        blk, resid = _shape_residuals(blk, resid, f)
 
         # Forward: the same loop, pushing each residual onto its tape (and counting trips).
         if is_for:
@@ -332,6 +333,58 @@ class _VJP:
                     accumulate(ct, a, next(t_cts))
 
         return thunk
+
+
+_SHAPE_QUERIES = ("dim", "size")
+
+
+def _shape_residuals(blk: Block, resid: list[Var], fwd: Builder) -> tuple[Block, list[Var]]:
+    """An array residual that the backward sweep reads only through its shape (`dim`, `size`:
+    rules that broadcast or make zeros) is replaced by those shape scalars, computed by the
+    forward sweep: a loop then saves a few integers per iteration, not the array."""
+    uses: dict[Var, list[Eqn]] = {r: [] for r in resid if isinstance(r.type, Array)}
+    whole: set[Var] = set()
+
+    def scan(b: Block) -> None:
+        for e in b.eqns:
+            for a in e.inputs:
+                if a in uses:
+                    if e.prim.name in _SHAPE_QUERIES:
+                        uses[a].append(e)
+                    else:
+                        whole.add(a)
+            for sub in e.blocks():
+                scan(sub)
+        whole.update(r for r in b.results if r in uses)
+
+    scan(blk)
+    shape_only = [r for r in resid if r in uses and r not in whole and uses[r]]
+    if not shape_only:
+        return blk, resid
+    drop: set[int] = set()
+    mapping: dict[Var, Atom] = {}
+    made: dict[tuple, Var] = {}
+    with building(fwd):
+        for r in shape_only:
+            for e in uses[r]:
+                key = (r, e.prim.name, tuple(sorted(e.params.items())))
+                if key not in made:
+                    made[key] = e.prim(r, **e.params)
+                mapping[e.outputs[0]] = made[key]
+                drop.add(id(e))
+
+    def rebuild(b: Block) -> Block:
+        eqns = []
+        for e in b.eqns:
+            if id(e) in drop:
+                continue
+            subs = {k: rebuild(v) for k, v in e.params.items() if isinstance(v, Block)}
+            eqns.append(Eqn(e.prim, e.inputs, e.params.replace(**subs), e.outputs, e.loc) if subs else e)
+        return Block(b.params, tuple(eqns), b.results)
+
+    blk = substitute(rebuild(blk), mapping)
+    new_resid = [r for r in resid if r not in shape_only] + list(dict.fromkeys(made.values()))
+    return blk, new_resid
 
 
 def vjp_ref(ref: FuncRef, memo: dict) -> FuncRef:
