@@ -19,10 +19,12 @@ def fallback(key: str) -> Callable:
 
 
 def coerce(v: Any, dtype: Any, ndim: int) -> Any:
-    """An object-mode result as the exact type the generated code declared."""
+    """An object-mode result as the exact type the generated code declared. Arrays are copied:
+    the result may be an argument of the fallback or a view of one (`sum_to_shape` returns its
+    input when there is nothing to sum), and the compiled code may write it in place."""
     if ndim == 0:
         return dtype(np.asarray(v).item()) if not isinstance(v, dtype) else v
-    return np.ascontiguousarray(v, dtype=dtype)
+    return np.array(v, dtype=dtype, order="C")
 
 
 # ---- tapes: (buffer, length, high-water mark) ----------------------------------------------------
@@ -120,3 +122,103 @@ def list_append_array(buf, n, v):
         buf = new
     buf[n] = v
     return buf, n + 1
+
+
+
+# ---- reductions over axes (moved last and flattened: one row per result element) ---------------
+
+
+@numba.njit(cache=True)
+def sum_rows(x):
+    out = np.zeros(x.shape[0], x.dtype)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            out[i] += x[i, j]
+    return out
+
+
+@numba.njit(cache=True)
+def prod_rows(x):
+    out = np.ones(x.shape[0], x.dtype)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            out[i] *= x[i, j]
+    return out
+
+
+@numba.njit(cache=True)
+def max_rows(x):
+    if x.shape[1] == 0 and x.shape[0]:
+        raise ValueError("zero-size array to reduction operation maximum which has no identity")
+    out = np.empty(x.shape[0], x.dtype)
+    for i in range(x.shape[0]):
+        acc = x[i, 0]
+        for j in range(1, x.shape[1]):
+            v = x[i, j]
+            if v > acc or v != v:  # NaN propagates, as in NumPy
+                acc = v
+        out[i] = acc
+    return out
+
+
+@numba.njit(cache=True)
+def min_rows(x):
+    if x.shape[1] == 0 and x.shape[0]:
+        raise ValueError("zero-size array to reduction operation minimum which has no identity")
+    out = np.empty(x.shape[0], x.dtype)
+    for i in range(x.shape[0]):
+        acc = x[i, 0]
+        for j in range(1, x.shape[1]):
+            v = x[i, j]
+            if v < acc or v != v:
+                acc = v
+        out[i] = acc
+    return out
+
+
+@numba.njit(cache=True)
+def any_rows(x):
+    out = np.zeros(x.shape[0], np.bool_)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            if x[i, j]:
+                out[i] = True
+                break
+    return out
+
+
+@numba.njit(cache=True)
+def all_rows(x):
+    out = np.ones(x.shape[0], np.bool_)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            if not x[i, j]:
+                out[i] = False
+                break
+    return out
+
+
+@numba.njit(cache=True)
+def sum_to_shape_flat(xf, xshape, dshape):
+    """The sum of the C-ordered elements `xf` of an array of shape `xshape` down to `dshape` (its
+    trailing axes, where an axis of length 1 sums the axis it broadcast to), flattened."""
+    rank, r = xshape.shape[0], dshape.shape[0]
+    lead = rank - r
+    n_out = 1
+    for k in range(r):
+        n_out *= dshape[k]
+    out = np.zeros(n_out, xf.dtype)
+    idx = np.zeros(rank, np.int64)
+    for j in range(xf.shape[0]):
+        o = 0
+        for k in range(r):
+            o = o * dshape[k] + (0 if dshape[k] == 1 else idx[lead + k])
+        out[o] += xf[j]
+        k = rank - 1
+        while k >= 0:
+            idx[k] += 1
+            if idx[k] < xshape[k]:
+                break
+            idx[k] = 0
+            k -= 1
+    return out

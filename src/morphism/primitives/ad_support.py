@@ -292,6 +292,20 @@ def _nb_tape_len(g, e, ins):
     return _nb_tape_parts(g, e.inputs[0])[1]
 
 
+def _nb_sum_to_shape(g, e, ins):
+    x = e.inputs[0]
+    dims = ins[1:]
+    if x.type.ndim == 0:
+        return None  # handled by the caller: never emitted for scalars
+    xs = ", ".join(f"{ins[0]}.shape[{k}]" for k in range(x.type.ndim))
+    flat = (f"sup.sum_to_shape_flat(np.ascontiguousarray({ins[0]}).ravel(), np.array([{xs}], np.int64), "
+            f"np.array([{', '.join(dims)}], np.int64))")
+    if not dims:
+        return f"{flat}[0]"
+    return f"{flat}.reshape(({', '.join(dims)}{',' if len(dims) == 1 else ''}))"
+
+
+sum_to_shape.numba = lambda g, e, ins: _nb_sum_to_shape(g, e, ins) if e.inputs[0].type.ndim else g.fallback(e, ins)
 tape_new.numba = lambda g, e, ins: _nb_tape_new(g, e, ins, **e.params)
 tape_push.numba = _nb_tape_push
 tape_get.numba = _nb_tape_get

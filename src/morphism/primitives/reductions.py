@@ -388,24 +388,144 @@ for _p in (reduce_any, reduce_all, argmax, argmin, argsort, searchsorted):
     _p.jvp = _p.vjp = _INT_RESULT
 
 
-# ---- native lowering (Numba): whole-array reductions; an axis runs in object mode ------------
+# ---- native lowering (Numba): whole arrays with np.<fn>; over axes, the reduced axes move last
+# and flatten, and a loop reduces each row (Numba's NumPy takes an axis only for np.sum).
 
 
-def _nb_whole(fn):
+def _shape_expr(dims: list[str]) -> str:
+    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+
+def _nb_reduce(fn):
     def rule(g, e, ins):
         from ..backends.numba_backend import np_dtype
 
-        if e.params.get("axis") is not None or e.params.get("keepdims") or e.inputs[0].type.ndim == 0:
-            g.fallback(e, ins)
-            return None
-        return f"{np_dtype(e.outputs[0].type)}(np.{fn}({ins[0]}))"
+        x = e.inputs[0]
+        nd = x.type.ndim
+        axis, keepdims = e.params.get("axis"), e.params.get("keepdims")
+        out_t = e.outputs[0].type
+        if nd == 0:
+            return f"{np_dtype(out_t)}({ins[0]})"
+        if axis is None and not keepdims:
+            return f"{np_dtype(out_t)}(np.{fn}({ins[0]}))"
+        axes = tuple(range(nd)) if axis is None else tuple(a % nd for a in axis)
+        kept = [k for k in range(nd) if k not in axes]
+        perm = kept + list(axes)
+        src = ins[0]
+        if fn in ("sum", "prod") and x.type.dtype != out_t.dtype:  # bools count in int64
+            src = f"{src}.astype({np_dtype(out_t)})"
+        if perm != list(range(nd)):
+            src = f"np.transpose({src}, {tuple(perm)!r})"
+        tmp = g._name(e.outputs[0]) + "_rows"
+        rows = " * ".join([f"{ins[0]}.shape[{k}]" for k in kept]) or "1"
+        g.emit(f"{tmp} = sup.{fn}_rows(np.ascontiguousarray({src}).reshape(({rows}, -1)))")
+        if keepdims:
+            shape = [f"{ins[0]}.shape[{k}]" if k in kept else "1" for k in range(nd)]
+        else:
+            shape = [f"{ins[0]}.shape[{k}]" for k in kept]
+        if not shape:
+            return f"{tmp}[0]"
+        return f"{tmp}.reshape({_shape_expr(shape)})"
 
     return rule
 
 
-reduce_sum.numba = _nb_whole("sum")
-reduce_prod.numba = _nb_whole("prod")
-reduce_max.numba = _nb_whole("max")
-reduce_min.numba = _nb_whole("min")
-reduce_any.numba = _nb_whole("any")
-reduce_all.numba = _nb_whole("all")
+reduce_sum.numba = _nb_reduce("sum")
+reduce_prod.numba = _nb_reduce("prod")
+reduce_max.numba = _nb_reduce("max")
+reduce_min.numba = _nb_reduce("min")
+reduce_any.numba = _nb_reduce("any")
+reduce_all.numba = _nb_reduce("all")
+
+
+# ---- batching (vmap): the batch is a leading axis, so every axis moves up by one -------------
+#   batch(args, batched, size, **params) -> [(out, is_batched), ...]   (see transforms/batchutil)
+
+from ..transforms import batchutil as bu  # noqa: E402
+
+
+def _reduce_batch(prim):
+    # axis None reduces every axis of the member: axes 1..r of the batched operand.
+    def rule(args, batched, size, axis, keepdims):
+        (x,) = args
+        return [(prim(x, axis=bu.shift_axes(axis, x.type.ndim - 1), keepdims=keepdims), True)]
+
+    return rule
+
+
+for _p in (reduce_sum, reduce_prod, reduce_max, reduce_min, reduce_any, reduce_all):
+    _p.batch = _reduce_batch(_p)
+
+
+def _member_size(x: Any) -> Any:
+    """The number of elements of each member of the batched `x`."""
+    d = bu.dims(x)[1:]
+    return _fold(E.mul, d) if d else _lit(1)
+
+
+def _arg_batch(prim):
+    # axis None indexes the flattened member: the batched operand flattened to (B, n), axis 1.
+    def rule(args, batched, size, axis, keepdims):
+        (x,) = args
+        r = x.type.ndim - 1
+        if axis is not None:
+            return [(prim(x, axis=axis + 1, keepdims=keepdims), True)]
+        flat = x if r == 1 else S.reshape(x, I.dim(x, axis=0), _member_size(x))
+        out = prim(flat, axis=1, keepdims=False)
+        if keepdims and r:
+            out = bu.to_rank(out, 0, r)
+        return [(out, True)]
+
+    return rule
+
+
+argmax.batch, argmin.batch = _arg_batch(argmax), _arg_batch(argmin)
+
+
+def _along_axis_batch(prim):
+    def rule(args, batched, size, axis, **params):
+        return [(prim(args[0], axis=axis + 1, **params), True)]
+
+    return rule
+
+
+for _p in (cumsum, cumprod, sort, argsort):
+    _p.batch = _along_axis_batch(_p)
+
+
+def _searchsorted_batch(args, batched, size, side):
+    """With the sorted array unbatched, one searchsorted does the batch. With it batched, the
+    insertion point in a sorted member is the number of its elements that go before v: a count
+    over a broadcast comparison, O(len(a)) per value instead of O(log len(a)), but vectorised.
+    The comparison is NumPy's sort order, where NaN goes after every number."""
+    a, v = args
+    if not batched[0]:
+        return [(searchsorted(a, v, side=side), True)]
+    r = v.type.ndim - (1 if batched[1] else 0)
+    # a: (B, 1.., n); v: ([B,] ..., 1), so that they meet on a last axis of length n
+    a_b = bu.to_rank(a, 1, r + 1)
+    v_b = S.reshape(v, *bu.dims(v), _lit(1))
+    if side == "left":
+        before = _nan_last_lt(a_b, v_b)  # a[i] < v
+    else:
+        before = E.logical_not(_nan_last_lt(v_b, a_b))  # not v < a[i]
+    return [(reduce_sum(before, axis=(r + 1,), keepdims=False), True)]
+
+
+def _nan_last_lt(x: Any, y: Any) -> Any:
+    """x < y in NumPy's sort order (NaN after every number)."""
+    lt = E.lt(x, y)
+    if x.type.dtype != DType.float64 and y.type.dtype != DType.float64:
+        return lt
+    return E.logical_or(lt, E.logical_and(E.isnan(y), E.logical_not(E.isnan(x))))
+
+
+searchsorted.batch = _searchsorted_batch
+
+
+def _linear_scan_batch(args, batched, size, axis, reverse):
+    a, b = (bu.as_batched(x, f, size) for x, f in zip(args, batched))
+    return [(linear_scan(a, b, axis=axis + 1, reverse=reverse), True)]
+
+
+linear_scan.batch = _linear_scan_batch

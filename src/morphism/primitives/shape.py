@@ -8,6 +8,8 @@ composed from these and from `getitem` in `frontend/np_api/shape.py`.
 
 from __future__ import annotations
 
+from functools import reduce as _fold
+
 import numpy as np
 
 from ..ir.core import Array, DType, Scalar, make_type, promote
@@ -256,6 +258,124 @@ def _nb_broadcast_to(g, e, ins):
     return f"np.broadcast_to({ins[0]}, {shape})"
 
 
+def _nb_reshape(g, e, ins):
+    dims = ins[1:]
+    return f"np.ascontiguousarray({ins[0]}).reshape(({', '.join(dims)}{',' if len(dims) == 1 else ''}))"
+
+
+reshape.numba = _nb_reshape
 range_len.numba = "sup.range_len({0}, {1}, {2})"
 copy.numba = "{0}.copy()"
 broadcast_to.numba = _nb_broadcast_to
+
+
+# ---- batching (vmap): the batch is a leading axis; every member has the same shape ----------
+#   batch(args, batched, size, **params) -> [(out, is_batched), ...]   (see transforms/batchutil)
+
+from ..ir.builder import current as _current  # noqa: E402
+from ..ir.core import Lit as _Lit  # noqa: E402
+from ..transforms import batchutil as _bu  # noqa: E402
+from .elementwise import floordiv as _floordiv  # noqa: E402
+from .elementwise import maximum as _maximum  # noqa: E402
+from .elementwise import mul as _mul  # noqa: E402
+
+
+def shape_depends_on_batch(what: str) -> _bu.BatchingError:
+    """The error for an array whose shape would differ between the members of a batch."""
+    return _bu.BatchingError(f"vmap: the shape of an array depends on a batched value ({what}); every member of "
+                             f"a batch must have the same shape", _current().loc,
+                             hint="pass the sizes as unbatched arguments (in_axes=None) or as static arguments")
+
+
+def _joined(args, batched, size):
+    """The operands of a join, all batched, and the rank of a member."""
+    return [_bu.as_batched(x, b, size) for x, b in zip(args, batched)], _bu.rank(args[0], batched[0])
+
+
+def _stack_batch(args, batched, size, axis):
+    xs, r = _joined(args, batched, size)
+    return [(stack(*xs, axis=axis % (r + 1) + 1), True)]
+
+
+def _concatenate_batch(args, batched, size, axis):
+    xs, r = _joined(args, batched, size)
+    return [(concatenate(*xs, axis=axis % r + 1), True)]
+
+
+stack.batch, concatenate.batch = _stack_batch, _concatenate_batch
+
+
+def _new_dims(prim, args, batched):
+    x, *ds = args
+    if any(batched[1:]):
+        raise shape_depends_on_batch(f"the dims of {prim.name}")
+    return x, ds
+
+
+def _reshape_batch(args, batched, size):
+    x, ds = _new_dims(reshape, args, batched)
+    if any(isinstance(d, _Lit) and d.value == -1 for d in ds):
+        # -1 made explicit: NumPy cannot infer it for an empty batch (0 * k == 0 for every k)
+        known = [d for d in ds if not (isinstance(d, _Lit) and d.value == -1)]
+        n = _bu.dims(x)[1:]
+        total = _fold(_mul, n) if n else _lit(1)
+        d = _floordiv(total, _maximum(_fold(_mul, known), _lit(1))) if known else total
+        ds = [d if isinstance(k, _Lit) and k.value == -1 else k for k in ds]
+    return [(reshape(x, size, *ds), True)]
+
+
+def _broadcast_to_batch(args, batched, size):
+    x, ds = _new_dims(broadcast_to, args, batched)
+    return [(broadcast_to(_bu.to_rank(x, x.type.ndim - 1, len(ds)), size, *ds), True)]
+
+
+reshape.batch, broadcast_to.batch = _reshape_batch, _broadcast_to_batch
+
+transpose.batch = lambda args, batched, size, perm: [(transpose(args[0], perm=(0, *(p + 1 for p in perm))), True)]
+squeeze.batch = lambda args, batched, size, axes: [
+    (squeeze(args[0], axes=_bu.shift_axes(axes, args[0].type.ndim - 1)), True)]
+copy.batch = _bu.elementwise_rule(copy)
+
+
+def _roll_batch(args, batched, size, axis):
+    """A batched shift is a gather: out[b, ..., i, ...] = x[b, ..., (i - shift[b]) mod n, ...],
+    along the rolled axis moved next to the batch axis."""
+    from .creation import arange
+    from .elementwise import mod, sub
+
+    x, shift = args
+    ax = axis % _bu.rank(x, batched[0])
+    if not batched[1]:
+        return [(roll(x, shift, axis=ax + 1), True)]
+    lead = 1 if batched[0] else 0
+    moved = _bu.move_axis(x, ax + lead, lead)
+    n = _dim(moved, axis=lead)
+    iota = arange(_lit(0), n, _lit(1), dtype=DType.int64)
+    idx = mod(sub(reshape(iota, _lit(1), n), reshape(shift, size, _lit(1))), n)  # (B, n)
+    if batched[0]:
+        members = reshape(arange(_lit(0), size, _lit(1), dtype=DType.int64), size, _lit(1))
+        out = _getitem(moved, members, idx, spec=("a", "a"))
+    else:
+        out = _getitem(moved, idx, spec=("a",))
+    return [(_bu.move_axis(out, 1, ax + 1), True)]
+
+
+roll.batch = _roll_batch
+
+
+def _range_len_batch(args, batched, size):
+    """len(range(start, stop, step)) = max(ceil((stop - start) / step), 0), member-wise."""
+    from .control import check
+    from .elementwise import floordiv, maximum, ne, sign, sub
+    from .reductions import reduce_all
+
+    start, stop, step = args
+    if not (isinstance(step, _Lit) and step.value != 0):
+        nonzero = ne(step, _lit(0))
+        check(reduce_all(nonzero, axis=None, keepdims=False) if batched[2] else nonzero,
+              exc=ValueError, message="range() arg 3 must not be zero")
+    n = floordiv(sub(_add(sub(stop, start), step), sign(step)), step)
+    return [(maximum(n, _lit(0)), True)]
+
+
+range_len.batch = _range_len_batch
