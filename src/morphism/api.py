@@ -971,7 +971,20 @@ class _VMap(Transformed):
         out_axes = self._out_axes(F)
         if strategy == "loop" and any(a is None for a in out_axes):
             strategy = "vectorize"
-        G = (loop_func if strategy == "loop" else batch_func)(F, flags, name=f"vmap_{F.name}")
+        if strategy == "loop":
+            G = loop_func(F, flags, name=f"vmap_{F.name}")
+        else:
+            from .transforms.batchutil import BatchingError
+
+            try:
+                G = batch_func(F, flags, name=f"vmap_{F.name}")
+            except BatchingError:
+                # vectorised code cannot express it (an array whose shape depends on a batched
+                # value, a list appended to under a per-member condition): unless the caller
+                # asked for vectorised code, each member runs on its own
+                if self.strategy != "auto" or any(a is None for a in out_axes):
+                    raise
+                G = loop_func(F, flags, name=f"vmap_{F.name}")
         params = [Var(t, h) for t, h in zip(spec.leaf_types, spec.names)]
         b = Builder(F.loc)
         with building(b):

@@ -111,10 +111,12 @@ def test_errors():
         mo.vmap(f, in_axes=(0,))(np.ones(3), np.ones(3))
 
     def shape_from_value(n):
-        return np.zeros(n)
+        return np.zeros(n) + n
 
     with pytest.raises(mo.MorphismError, match="batched"):
-        mo.vmap(shape_from_value)(np.array([2, 3]))
+        mo.vmap(shape_from_value, strategy="vectorize")(np.array([2, 2]))
+    # the default strategy runs such functions member by member
+    same(mo.vmap(shape_from_value)(np.array([2, 2])), np.full((2, 2), 2.0))
 
 
 # ---- batched control flow ---------------------------------------------------------------------
@@ -276,3 +278,19 @@ def test_strategies_agree_and_auto_picks_loops_for_scalar_loops():
     assert "while" in src and "for b in range" in src  # auto: a loop over the batch
     ir = str(mo.vmap(affine, in_axes=(0, None, None)).lower(np.ones((2, 3)), np.ones((4, 3)), np.ones(4)).ir)
     assert "for_range" not in ir  # array code is vectorised
+
+
+def count_positive(x):
+    out = []
+    for v in x:
+        if v > 0.0:
+            out.append(v)
+    return len(out)
+
+
+def test_ragged_appends_are_refused_vectorised_and_run_member_by_member_by_default():
+    X = np.array([[1.0, -1.0, 2.0], [-1.0, -2.0, 3.0]])
+    with pytest.raises(mo.MorphismError, match="different lengths"):
+        mo.vmap(count_positive, strategy="vectorize")(X)
+    same(mo.vmap(count_positive)(X), np.array([2, 1]))
+    same(mo.jit(mo.vmap(count_positive), backend="native")(X), np.array([2, 1]))
