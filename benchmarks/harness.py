@@ -39,12 +39,14 @@ class Config:
 @dataclass
 class Target:
     """`measure` of a row must be at most `limit`: a ratio against the tool `against`, or (with
-    `against=None`) an absolute time in seconds."""
+    `against=None`) an absolute time in seconds. `issue` is the issue that set the target (the
+    report has one targets table per issue)."""
 
     measure: str
     limit: float
     against: str | None = None
     unit: str = "×"
+    issue: int = 5
 
     @property
     def text(self) -> str:
@@ -269,7 +271,7 @@ def run_workload(w: Workload, cfg: Config, log: Callable[[str], None] = print) -
 
 
 def evaluate(tg: Target, row: Row, rows: dict[str, Row]) -> dict:
-    out = {"target": tg.text, "measure": tg.measure, "measured": None, "met": None}
+    out = {"target": tg.text, "measure": tg.measure, "measured": None, "met": None, "issue": tg.issue}
     if not row.ok or row.time_s is None:
         out["why"] = row.status
         return out

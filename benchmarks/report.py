@@ -67,8 +67,7 @@ def markdown(results: Results, env: dict) -> str:
     for w, rows in results:
         for r in rows:
             lines.append("| " + " | ".join(_cells(w, r)) + " |")
-    lines += ["", "## Targets (issue 5)", "", "| workload | tool | measure | target | measured | met? |",
-              "|---|---|---|---|---|---|"]
+    by_issue: dict[int, list[str]] = {}  # one targets table per issue that set targets
     for w, rows in results:
         for r in rows:
             for t in r.targets:
@@ -77,7 +76,11 @@ def markdown(results: Results, env: dict) -> str:
                 else:
                     measured = fmt_time(t["measured"]) if t["target"].endswith(" s") else fmt_ratio(t["measured"])
                     met = "yes" if t["met"] else "**no**"
-                lines.append(f"| {w.name} | {r.tool} | {t['measure']} | {t['target']} | {measured} | {met} |")
+                by_issue.setdefault(t.get("issue", 5), []).append(
+                    f"| {w.name} | {r.tool} | {t['measure']} | {t['target']} | {measured} | {met} |")
+    for issue in sorted(by_issue):
+        lines += ["", f"## Targets (issue {issue})", "", "| workload | tool | measure | target | measured | met? |",
+                  "|---|---|---|---|---|---|", *by_issue[issue]]
     lines += ["", "## Workloads", ""]
     for w, _ in results:
         lines.append(f"- **{w.name}**: {w.title}" + (f" ({w.sizes})" if w.sizes else ""))

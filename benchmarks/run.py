@@ -1,6 +1,6 @@
 """`make bench`: every workload, every tool, side by side in one process.
 
-    .venv/bin/python benchmarks/run.py                 # the full suite (sizes of issue 5)
+    .venv/bin/python benchmarks/run.py                 # the full suite (sizes of issues 5 and 6)
     .venv/bin/python benchmarks/run.py --quick         # small sizes, a smoke run
     .venv/bin/python benchmarks/run.py -w lorenz -w gmm
 
