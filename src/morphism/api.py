@@ -357,9 +357,15 @@ def _quick_key(args: tuple, static: tuple[int, ...] = ()) -> tuple | None:
             key.append((a.dtype.char, a.ndim))
         elif t is float or t is int or t is bool:
             key.append(t)
+        elif t in _NP_SCALARS:
+            key.append(_NP_SCALARS[t])
         else:
             return None
     return tuple(key)
+
+
+# NumPy scalars that take the fast path: the same signature as the Python number
+_NP_SCALARS = {np.float64: float, np.int64: int, np.bool_: bool}
 
 
 def trace_any(fn: Callable, spec: "Specialization", target: str | None = None) -> tuple[Func, list]:
