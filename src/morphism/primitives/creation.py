@@ -181,3 +181,52 @@ def _nb_full(g, e, ins, dtype):
 
 zeros.numba = lambda g, e, ins: _nb_zeros(g, e, ins, **e.params)
 full.numba = lambda g, e, ins: _nb_full(g, e, ins, **e.params)
+
+
+# ---- batching (vmap): dims must be the same for every member; values may be batched ----------
+#   batch(args, batched, size, **params) -> [(out, is_batched), ...]   (see transforms/batchutil)
+
+from ..transforms import batchutil as _bu  # noqa: E402
+from .elementwise import eq, floor, select  # noqa: E402
+from .shape import broadcast_to, reshape, shape_depends_on_batch  # noqa: E402
+
+
+def _zeros_batch(args, batched, size, dtype):
+    raise shape_depends_on_batch("the dims of zeros")
+
+
+def _full_batch(args, batched, size, dtype):
+    """A batched fill value: each member's fill, broadcast from (B, 1, ..., 1) to (B, *dims)."""
+    fill, *dims = args
+    if any(batched[1:]):
+        raise shape_depends_on_batch("the dims of full")
+    f = fill if fill.type.dtype == dtype else convert(fill, dtype=dtype)
+    return [(broadcast_to(_bu.to_rank(f, 0, len(dims)), size, *dims) if dims else f, True)]
+
+
+def _arange_batch(args, batched, size, dtype):
+    raise shape_depends_on_batch("the start, stop or step of arange, which set its length")
+
+
+def _linspace_batch(args, batched, size, endpoint, dtype):
+    """Batched start and stop, as NumPy computes linspace: start + k * (stop - start) / div,
+    the last sample exactly `stop` with the endpoint, floored for an integer dtype."""
+    start, stop, num = args
+    if batched[2]:
+        raise shape_depends_on_batch("the number of samples of linspace")
+    steps = sub(num, _lit(1)) if endpoint else num
+    start, stop = (_bu.to_rank(convert(_bu.as_batched(x, b, size), dtype=DType.float64), 0, 1)
+                   for x, b in zip((start, stop), batched))  # (B, 1)
+    ki = arange(_lit(0), num, _lit(1), dtype=DType.int64)
+    step = div(sub(stop, start), convert(maximum(steps, _lit(1)), dtype=DType.float64))
+    y = add(mul(reshape(convert(ki, dtype=DType.float64), _lit(1), num), step), start)
+    if endpoint:
+        # the last sample, when there are two or more (index max(num - 1, 1) is no sample of one)
+        last = eq(ki, maximum(sub(num, _lit(1)), _lit(1)))
+        y = select(reshape(last, _lit(1), num), stop, y)
+    if dtype == DType.int64:
+        y = floor(y)
+    return [(y if dtype == DType.float64 else convert(y, dtype=dtype), True)]
+
+
+zeros.batch, full.batch, arange.batch, linspace.batch = _zeros_batch, _full_batch, _arange_batch, _linspace_batch

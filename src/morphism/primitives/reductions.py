@@ -448,7 +448,11 @@ def _reduce_batch(prim):
     # axis None reduces every axis of the member: axes 1..r of the batched operand.
     def rule(args, batched, size, axis, keepdims):
         (x,) = args
-        return [(prim(x, axis=bu.shift_axes(axis, x.type.ndim - 1), keepdims=keepdims), True)]
+        axes = bu.shift_axes(axis, x.type.ndim - 1)
+        if not axes:  # a scalar member: nothing to reduce, only the dtype may change (bool sums count)
+            (t,) = prim.type_rule([bu.unbatched_type(x.type)], axis=None, keepdims=keepdims)
+            return [(x if t.dtype == x.type.dtype else E.convert(x, dtype=t.dtype), True)]
+        return [(prim(x, axis=axes, keepdims=keepdims), True)]
 
     return rule
 
