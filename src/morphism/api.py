@@ -930,27 +930,42 @@ class _VMap(Transformed):
         elif not (ax is None or isinstance(ax, int)):
             raise ArgumentError(f"vmap({name}): in_axes must be an int, None, or a tuple with one entry per argument")
         out: list[int | None] = []
-        arg_values = list(spec.bound.arguments.items())
-        for k, (pname, part) in enumerate(spec.parts):
+        params = spec.bound.signature.parameters
+        pos = 0  # the positional argument that in_axes' next entry goes with
+
+        def entry_for() -> Any:
+            nonlocal pos
+            e = ax[pos] if isinstance(ax, tuple) else ax
+            pos += 1
+            return e
+
+        for pname, part in spec.parts:
+            kind = params[pname].kind
+            value = spec.bound.arguments[pname]
+            if kind == inspect.Parameter.VAR_POSITIONAL:
+                items = [(f"{pname}[{i}]", v, entry_for()) for i, v in enumerate(value)]
+            elif kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+                items = [(pname, value, entry_for())]
+            else:  # keyword arguments are batched along axis 0, as in JAX
+                items = [(pname, value, 0 if isinstance(ax, tuple) else ax)]
             if part[0] == "static":
                 continue
-            value = arg_values[k][1]
-            entry = (ax[k] if k < len(ax) else 0) if isinstance(ax, tuple) else ax
-            leaves, _ = pytree.flatten(value)
-            if entry is None or isinstance(entry, int):
-                axes = [entry] * len(leaves)
-            else:
-                axes, _ = pytree.flatten(entry, is_leaf=lambda x: x is None)
-                if len(axes) != len(leaves):
-                    raise ArgumentError(f"vmap({name}): in_axes for argument {pname!r} does not match its structure")
-            for leaf, a in zip(leaves, axes):
-                if a is not None:
-                    nd = leaf.type.ndim if isinstance(leaf, (Var, Lit)) else np.ndim(leaf)
-                    if not -nd <= a < nd:
-                        raise ArgumentError(f"vmap({name}): in_axes {a} is out of range for argument {pname!r} "
-                                            f"of {nd} dimension(s)", hint="a batched argument needs the batch axis")
-                    a %= nd
-                out.append(a)
+            for label, v, entry in items:
+                leaves, _ = pytree.flatten(v)
+                if entry is None or isinstance(entry, int):
+                    axes = [entry] * len(leaves)
+                else:
+                    axes, _ = pytree.flatten(entry, is_leaf=lambda x: x is None)
+                    if len(axes) != len(leaves):
+                        raise ArgumentError(f"vmap({name}): in_axes for argument {label!r} does not match its structure")
+                for leaf, a in zip(leaves, axes):
+                    if a is not None:
+                        nd = leaf.type.ndim if isinstance(leaf, (Var, Lit)) else np.ndim(leaf)
+                        if not -nd <= a < nd:
+                            raise ArgumentError(f"vmap({name}): in_axes {a} is out of range for argument {label!r} "
+                                                f"of {nd} dimension(s)", hint="a batched argument needs the batch axis")
+                        a %= nd
+                    out.append(a)
         if all(a is None for a in out):
             raise ArgumentError(f"vmap({name}): no argument is batched (in_axes is None for all of them)")
         return out
@@ -1057,7 +1072,7 @@ def _rebuild_args(spec: Specialization, leaves: list[Any]) -> tuple[tuple, dict]
     it = iter(leaves)
     for pname, part in spec.parts:
         if part[0] == "static":
-            values[pname] = part[1][1]
+            values[pname] = part[1]
         else:
             values[pname] = pytree.unflatten(part[1], [next(it) for _ in range(part[2])])
     bound = spec.bound

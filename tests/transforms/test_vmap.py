@@ -294,3 +294,21 @@ def test_ragged_appends_are_refused_vectorised_and_run_member_by_member_by_defau
         mo.vmap(count_positive, strategy="vectorize")(X)
     same(mo.vmap(count_positive)(X), np.array([2, 1]))
     same(mo.jit(mo.vmap(count_positive), backend="native")(X), np.array([2, 1]))
+
+
+def test_static_arguments_and_star_args():
+    def f(x, n, flip):
+        s = 0.0
+        for i in range(n):
+            s += x * i
+        return -s if flip else s
+
+    xs = np.array([1.0, 2.0])
+    same(mo.vmap(f, in_axes=(0, None, None), static_argnums=(1, 2))(xs, 3, None), np.array([3.0, 6.0]))
+    same(mo.vmap(f, in_axes=(0, None, None), static_argnums=(1, 2))(xs, 3, (0, -1)), -np.array([3.0, 6.0]))
+
+    def g(*xs):
+        return xs[0] * xs[1]
+
+    same(mo.vmap(g, in_axes=(0, None))(xs, 3.0), xs * 3.0)
+    same(mo.vmap(g, in_axes=(None, 0))(3.0, xs), xs * 3.0)
