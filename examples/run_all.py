@@ -5,7 +5,7 @@ import runpy
 import sys
 
 HERE = pathlib.Path(__file__).parent
-EXAMPLES = ["basics.py", "derivatives.py", "ode_fit.py"]
+EXAMPLES = ["basics.py", "derivatives.py", "ode_fit.py", "ode_batch_fit.py"]
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE))
