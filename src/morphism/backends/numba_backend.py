@@ -240,7 +240,8 @@ class Gen:
             return self.name(a)
         if isinstance(a.type, Array):
             g = f"_const{len(self.globals)}"
-            self.globals.append(f"{g} = np.array({np.asarray(a.value).tolist()!r}, dtype={np_dtype(a.type)})")
+            arr = np.asarray(a.value)
+            self.globals.append(f"{g} = np.array({arr.tolist()!r}, dtype={np_dtype(a.type)}).reshape({arr.shape!r})")
             return g
         v = a.value
         if isinstance(v, bool):
@@ -252,6 +253,13 @@ class Gen:
                 return "np.inf" if v > 0 else "(-np.inf)"
             return repr(v)
         return repr(int(v))
+
+    def value(self, a: Atom) -> str:
+        """`a` where it becomes a variable's value (a branch's or loop's result, a function's
+        result): an array constant is a read-only global in Numba, so it is copied."""
+        if isinstance(a, Lit) and isinstance(a.type, Array):
+            return f"{self.atom(a)}.copy()"
+        return self.atom(a)
 
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.depth + line)
@@ -273,9 +281,15 @@ class Gen:
         self.live = _Liveness(f)
         params = ", ".join(self.name(p) for p in f.params)
         self.block_eqns(f.body)
-        res = ", ".join(self.atom(r) for r in f.results)
+        res = ", ".join(self.value(r) for r in f.results)
         self.emit(f"return ({res}{',' if len(f.results) == 1 else ''})")
         body = self.lines
+        if any(line.lstrip().startswith("with numba.objmode(") for line in body):
+            # Numba sets up object mode where it first lowers an objmode block and reuses that set-up
+            # in the later ones; if the first one sits in a loop or a branch, it does not dominate
+            # them and LLVM rejects the function (numba/numba#9574). Set it up on entry.
+            body = ["    with numba.objmode():  # sets up object mode on entry (numba/numba#9574)",
+                    "        pass", *body]
         self.lines, self.depth, self.live = saved
         return [f"@numba.njit(cache=True, error_model='numpy')", f"def {name}({params}):", *body, ""]
 
@@ -316,7 +330,9 @@ class Gen:
             raise Unsupported(f"{e.prim.name} has neither a native lowering nor an implementation")
         params = dict(e.params)
         self.fallbacks[key] = (lambda impl=impl, params=params: (lambda *a: impl(*a, **params)))()
-        self.globals.append(f"{key} = sup.fallback({key!r})")
+        # The params go into the source: functions whose code differs only in them (two einsum
+        # specs) must not share a cached module.
+        self.globals.append(f"{key} = sup.fallback({key!r})  # {params!r}")
         outs = e.outputs
         ann = ", ".join(f"{self.name(o)}={nb_type(o.type)!r}" for o in outs)
         self.emit(f"with numba.objmode({ann}):")
@@ -332,6 +348,9 @@ class Gen:
         else:
             self.emit(f"{self.name(outs[0])} = sup.coerce({call}, {np_dtype(outs[0].type)}, {outs[0].type.ndim})")
         self.depth -= 1
+        if len(outs) > 1:  # Numba refuses annotations of results that are not read after the block
+            names = ", ".join(self.name(o) for o in outs)
+            self.emit(f"{names} = {names}")
 
     def in_place(self, e: Eqn) -> bool:
         return self.live is not None and id(e) in self.live.inplace
@@ -347,24 +366,25 @@ def _cond(g: Gen, e: Eqn) -> None:
         if k == 1:
             g.emit("else:")
         g.depth += 1
+        start_line = len(g.lines)
         g.block_eqns(br)
         if e.outputs:
-            g.assign(e.outputs, ", ".join(g.atom(r) for r in br.results))
-        elif not br.eqns:
+            g.assign(e.outputs, ", ".join(g.value(r) for r in br.results))
+        if len(g.lines) == start_line:
             g.emit("pass")
         g.depth -= 1
 
 
 def _carry_init(g: Gen, e: Eqn, params: tuple[Var, ...], inits: tuple[Atom, ...]) -> None:
     for k, (p, a) in enumerate(zip(params, inits)):
-        src = g.atom(a)
+        src = g.value(a)
         if g.live is not None and (id(e), k) in g.live.copy_init:
             src = f"{src}.copy()"
         g.emit(f"{g.name(p)} = {src}")
 
 
 def _carry_update(g: Gen, params: tuple[Var, ...], results: tuple[Atom, ...]) -> None:
-    pairs = [(g.name(p), g.atom(r)) for p, r in zip(params, results) if not (isinstance(r, Var) and g.name(r) == g.name(p))]
+    pairs = [(g.name(p), g.value(r)) for p, r in zip(params, results) if not (isinstance(r, Var) and g.name(r) == g.name(p))]
     if pairs:
         g.emit(f"{', '.join(a for a, _ in pairs)} = {', '.join(b for _, b in pairs)}"
                + ("," if len(pairs) == 1 and False else ""))
@@ -414,9 +434,10 @@ def _for(g: Gen, e: Eqn) -> None:
     rng = f"{g.atom(start)}, {g.atom(stop)}" + ("" if isinstance(step, Lit) and step.value == 1 else f", {g.atom(step)}")
     g.emit(f"for {g.name(idx)} in range({rng}):")
     g.depth += 1
+    start_line = len(g.lines)
     g.block_eqns(body)
     _carry_update(g, tuple(carries), body.results)
-    if not body.eqns and not carries:
+    if len(g.lines) == start_line:  # nothing to do (carries passed through unchanged)
         g.emit("pass")
     g.depth -= 1
     for o, p in zip(e.outputs, carries):

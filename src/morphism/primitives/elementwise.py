@@ -347,6 +347,26 @@ def _nb_natural_dtype(prim, e):
         return None
 
 
+_BOOL_NATURAL = {"eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not",
+                 "isnan", "isinf", "isfinite"}
+
+
+def _scalar_result_is_natural(prim, e) -> bool:
+    """Whether Numba's own result type for scalar operands is the IR's: float64 arithmetic with
+    a float operand, int64 arithmetic on int64 operands, and comparisons."""
+    ins = [a.type for a in e.inputs]
+    if any(not isinstance(t, _Scalar) for t in ins):
+        return False
+    dt = e.outputs[0].type.dtype
+    if dt == DType.bool:
+        return prim.name in _BOOL_NATURAL
+    if prim.name in ("bitand", "bitor", "bitxor", "invert", "lshift", "rshift", "sign", "convert"):
+        return False
+    if dt == DType.float64:
+        return any(t.dtype == DType.float64 for t in ins)
+    return dt == DType.int64 and all(t.dtype == DType.int64 for t in ins) and prim.name not in ("div", "pow")
+
+
 def numba_rule(template: str):
     """A Numba lowering from a template. Scalars are cast to the IR's dtype (Numba follows
     Python there, e.g. True + True is an int); arrays are cast where NumPy's natural result dtype
@@ -358,6 +378,8 @@ def numba_rule(template: str):
         expr = template.format(*ins)
         out = e.outputs[0].type
         if isinstance(out, _Scalar):
+            if _scalar_result_is_natural(e.prim, e):
+                return expr  # no cast: a call per operation slows Numba's compiler (30% on a gradient)
             return f"{np_dtype(out)}({expr})"
         if _nb_natural_dtype(e.prim, e) != out.dtype.np:
             return f"({expr}).astype({np_dtype(out)})"
