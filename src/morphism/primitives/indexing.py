@@ -368,13 +368,15 @@ def _nb_index(spec, ops):
     return ", ".join(parts) if parts else "()"
 
 
-def _nb_simple(spec):
-    # Numba indexes with basic indices and at most one advanced index.
-    return sum(1 for s in spec if s in ("a", "m")) <= 1 and not ("n" in spec and any(s in ("a", "m") for s in spec))
+def _nb_simple(spec, ops):
+    # Numba indexes with basic indices and at most one advanced index, a 1-d one if a mask.
+    masks = [o for o, k in zip(ops, _operand_kinds(spec)) if k == "m"]
+    return (sum(1 for s in spec if s in ("a", "m")) <= 1 and not ("n" in spec and any(s in ("a", "m") for s in spec))
+            and all(m.type.ndim == 1 for m in masks))
 
 
 def _nb_getitem(g, e, ins, spec):
-    if not _nb_simple(spec):
+    if not _nb_simple(spec, e.inputs[1:]):
         g.fallback(e, ins)
         return None
     return f"{ins[0]}[{_nb_index(spec, ins[1:])}]"
@@ -386,7 +388,7 @@ def _nb_update(op: str):
 
     def rule(g, e, ins, spec):
         advanced_ok = op == "="  # repeated indices must accumulate: += with arrays goes to ufunc.at
-        if not _nb_simple(spec) or "n" in spec or (not advanced_ok and any(s in ("a", "m") for s in spec)):
+        if not _nb_simple(spec, e.inputs[2:]) or "n" in spec or (not advanced_ok and any(s in ("a", "m") for s in spec)):
             g.fallback(e, ins)
             return None
         if g.in_place(e) and isinstance(e.inputs[0], Var):
@@ -476,3 +478,200 @@ def _list_append_batch(args, batched, size):
 
 
 list_append.batch = _list_append_batch
+
+
+# ---- batching (vmap): getitem, setitem, scatter_add, list views -----------------------------
+# An unbatched index on a batched x takes a full slice in front: x[:, index]. A batched index
+# becomes an advanced index, member b reading x[b, i[b]]: that is x[arange(B), i] (arange(B)
+# shaped to broadcast against the other advanced indices), or x[i] itself when x is not
+# batched. NumPy puts the axes of the advanced indices where those stand when they are
+# adjacent, and first otherwise (integers count as advanced next to arrays), so the axes of
+# the batched result are named and transposed to the batch axis followed by the unbatched
+# result's axes. Slice bounds and masks that differ between members go through a loop.
+
+
+def _operand_kinds(spec: tuple[str, ...]) -> list[str]:
+    """The kind of entry ('i', 'a', 'm', or 's' for a slice bound) each index operand belongs to."""
+    out = []
+    for s in spec:
+        if s in ("i", "a", "m"):
+            out.append(s)
+        elif s[0] == "s":
+            out.extend("s" * s.count("1"))
+    return out
+
+
+def _result_axes(spec, keys, consumed, ndim, block) -> list:
+    """The axes of x[index], named: a slice or None by its entry's key, an ellipsis (explicit or
+    the implied one at the end) by (key, j); `block`, the axes of the advanced indices, goes
+    where NumPy puts it."""
+    arrays = any(s in ("a", "m") for s in spec)
+    n_rest = ndim - sum(consumed)
+    per = [[(k, j) for j in range(n_rest)] if s == "e" else [k] if s == "n" or s[0] == "s" else []
+           for s, k in zip(spec, keys)]
+    tail = [] if "e" in spec else [("rest", j) for j in range(n_rest)]
+    adv = [p for p, s in enumerate(spec) if s in ("a", "m") or (s == "i" and arrays)]
+
+    def basic(ps):
+        return [a for p in ps for a in per[p]]
+
+    if not adv:
+        return basic(range(len(spec))) + tail
+    if adv == list(range(adv[0], adv[-1] + 1)):
+        return basic(range(adv[0])) + list(block) + basic(range(adv[-1] + 1, len(spec))) + tail
+    return list(block) + basic(range(len(spec))) + tail
+
+
+def _batched_index(x, xb, ops, flags, spec, size, drop_none=False):
+    """x[index] for a batch, as one indexing: (x, ops, spec, have, want), the axes `have` of
+    x[index'] to be transposed to `want` ("B", then the unbatched result's axes). None when an
+    index differs in length between members (batched slice bounds) or is a 0-d mask. With
+    `drop_none`, None entries are left out of the new index (their axes are still in `want`)."""
+    from ..transforms.batchutil import to_rank
+
+    kinds = _operand_kinds(spec)
+    if any(k == "s" and f for k, f in zip(kinds, flags)):
+        return None
+    entries, it = [], iter(zip(ops, flags))
+    for s in spec:
+        n = 1 if s in ("i", "a", "m") else s.count("1") if s[0] == "s" else 0
+        entries.append((s, [next(it) for _ in range(n)]))
+    if any(s == "m" and o.type.ndim - f == 0 for s, os in entries for o, f in os):
+        return None
+    rx = x.type.ndim - xb
+    # the axes of x each entry consumes (a mask: its own number of dims)
+    consumed = [os[0][0].type.ndim - os[0][1] if s == "m" else 0 if s in ("n", "e") else 1 for s, os in entries]
+    arrays = any(s in ("a", "m") for s in spec)
+    adv_nd = max([o.type.ndim - f if s == "a" else 1 for s, os in entries if s in ("a", "m") for o, f in os],
+                 default=0)
+    block = [("adv", j) for j in range(adv_nd)] if arrays else []
+    keys = list(range(len(spec)))
+    want = ["B"] + _result_axes(spec, keys, consumed, rx, block)
+    if not any(flags):  # only x is batched: x[:, index]
+        new_spec, new_ops, new_keys, new_consumed = ["s000", *spec], list(ops), ["B", *keys], [1, *consumed]
+    else:
+        new_spec, new_ops, block = [], [], ["B", *block]
+        for s, os in entries:
+            if s in ("i", "a") and os[0][1]:
+                op = os[0][0]
+                new_spec.append("a")
+                new_ops.append(to_rank(op, op.type.ndim - 1, adv_nd))
+            else:
+                new_spec.append(s)
+                new_ops.extend(o for o, _ in os)
+        new_keys, new_consumed = list(keys), list(consumed)
+        if xb:
+            from .creation import arange
+
+            iota = arange(lit(0), size, lit(1), dtype=DType.int64)
+            new_spec, new_ops = ["a", *new_spec], [to_rank(iota, 0, adv_nd), *new_ops]
+            new_keys, new_consumed = ["B", *new_keys], [1, *new_consumed]
+    if drop_none:
+        keep = [p for p, s in enumerate(new_spec) if s != "n"]
+        new_spec, new_keys, new_consumed = ([seq[p] for p in keep] for seq in (new_spec, new_keys, new_consumed))
+    have = _result_axes(tuple(new_spec), new_keys, new_consumed, x.type.ndim, block)
+    return x, new_ops, tuple(new_spec), have, want
+
+
+def _arrange(x, have, want):
+    """x with its axes, named `have`, in the order `want`."""
+    from .shape import transpose
+
+    perm = tuple(have.index(a) for a in want)
+    return x if perm == tuple(range(len(perm))) else transpose(x, perm=perm)
+
+
+def _getitem_batch(args, batched, size, spec):
+    from ..transforms.batchutil import loop_rule
+
+    x, *ops = args
+    plan = None
+    if not any(k == "m" and f for k, f in zip(_operand_kinds(spec), batched[1:])):
+        plan = _batched_index(x, batched[0], ops, batched[1:], spec, size)
+    if plan is None:
+        # A batched mask selects a number of elements per member: the loop stacks the members'
+        # results, which must then have the same length (checked as it runs).
+        return loop_rule(getitem)(args, batched, size, spec=spec)
+    x, ops, new_spec, have, want = plan
+    return [(_arrange(getitem(x, *ops, spec=new_spec), have, want), True)]
+
+
+def _update_batch(prim):
+    """setitem and scatter_add: x[index'] = v with v laid out like the batched region. None
+    entries are dropped from the index (their axes have length 1), which the native backend
+    and scatter_add's implementation prefer."""
+
+    def rule(args, batched, size, spec):
+        from ..transforms.batchutil import as_batched, dims, loop_rule, to_rank
+        from .shape import reshape, squeeze
+
+        x, v, *ops = args
+        xb, vb, flags = batched[0], batched[1], batched[2:]
+        if any(k == "m" and f for k, f in zip(_operand_kinds(spec), flags)):
+            out = _masked_update(prim, x, xb, v, vb, ops, spec, size)
+        else:
+            plan = _batched_index(as_batched(x, xb, size), True, ops, flags, spec, size, drop_none=True)
+            out = None
+            if plan is not None:
+                x2, ops2, new_spec, have, want = plan
+                rank, rv = len(want) - 1, v.type.ndim - vb
+                if vb or rv and have[len(have) - rv:] != want[len(want) - rv:]:
+                    # v with the batch axis, then the axes of the unbatched region it reaches
+                    v = to_rank(v, rv, rank) if vb else reshape(v, *([lit(1)] * (rank + 1 - rv)), *dims(v))
+                    nones = tuple(p for p, a in enumerate(want) if isinstance(a, int) and spec[a] == "n")
+                    if nones:
+                        v = squeeze(v, axes=nones)
+                        want = [a for p, a in enumerate(want) if p not in nones]
+                    v = _arrange(v, want, have)
+                out = prim(x2, v, *ops2, spec=new_spec)
+        if out is None:
+            return loop_rule(prim)(args, batched, size, spec=spec)
+        return [(out, True)]
+
+    return rule
+
+
+def _masked_update(prim, x, xb, v, vb, ops, spec, size):
+    """x[..., m] = v with a batched mask m, as a select: where(m, v, x) (x + where(m, v, 0) for
+    scatter_add), when the index is full slices, an ellipsis and the mask, and v does not reach
+    the mask's axis (whose length differs between members). None otherwise."""
+    from ..transforms.batchutil import as_batched, dims, to_rank
+    from .elementwise import add, convert, select
+    from .shape import reshape
+
+    if len(ops) != 1 or any(s not in ("s000", "e", "m") for s in spec):
+        return None
+    m = ops[0]
+    rx, km, rv = x.type.ndim - xb, m.type.ndim - 1, v.type.ndim - vb
+    n_rest = rx - km - sum(1 for s in spec if s == "s000")
+    pos = spec.index("m")
+    offset = sum(n_rest if s == "e" else 1 if s == "s000" else 0 for s in spec[:pos])
+    trailing = rx - offset - km
+    if km == 0 or rv > trailing:
+        return None
+    d = dims(m)
+    m = reshape(m, d[0], *([lit(1)] * offset), *d[1:], *([lit(1)] * trailing))
+    x = as_batched(x, xb, size)
+    v = to_rank(v, rv, rx) if vb else v
+    if prim is setitem:
+        out = select(m, v if v.type.dtype == x.type.dtype else convert(v, dtype=x.type.dtype), x)
+    else:
+        out = add(x, select(m, v, lit(0)))
+    return out if out.type.dtype == x.type.dtype else convert(out, dtype=x.type.dtype)
+
+
+def _list_view_batch(args, batched, size):
+    """A batched list's buffer holds the batch on axis 0 and the list on axis 1: buf[:, :n]."""
+    from ..transforms.batchutil import BatchingError
+
+    buf, n = args
+    if batched[1] or not batched[0]:
+        raise BatchingError("vmap: a list whose length differs between batch members")
+    return [(getitem(buf, n, spec=("s000", "s010")), True)]
+
+
+getitem.batch = _getitem_batch
+setitem.batch = _update_batch(setitem)
+scatter_add.batch = _update_batch(scatter_add)
+list_view.batch = _list_view_batch
+list_new.batch = NOT_APPLICABLE("it takes no operands, so it is never batched")

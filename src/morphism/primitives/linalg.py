@@ -813,3 +813,97 @@ def _nb_matmul(g, e, ins):
 
 
 matmul.numba = _nb_matmul
+
+
+def _nb_lstsq(g, e, ins):
+    # Numba's lstsq reads rcond=None as -1 (machine precision); NumPy's None is eps * max(m, n).
+    rcond = e.params["rcond"]
+    rc = f"{np.finfo(np.float64).eps!r} * max({ins[0]}.shape)" if rcond is None else repr(float(rcond))
+    return f"np.linalg.lstsq(np.ascontiguousarray({ins[0]}), np.ascontiguousarray({ins[1]}), rcond={rc})"
+
+
+lstsq.numba = _nb_lstsq
+
+
+# ============================================================================================
+# Batching (vmap): the batch axis becomes one more stack axis in front. The solvers and
+# decompositions map over leading axes already; matmul and solve treat 1-d operands specially,
+# so a batch of vectors is made a batch of matrices first (NumPy would read (B, n) as one
+# matrix); einsum gives the batch axis a label of its own.
+
+from ..transforms.batchutil import BatchingError, all_batched, dims, loop_rule, to_rank  # noqa: E402
+from .shape import squeeze, transpose  # noqa: E402
+
+
+def _as_matrix(x, left: bool):
+    """A (batch of) vector(s) as rows (left operand of a product) or columns (right)."""
+    d = dims(x)
+    return reshape(x, *d[:-1], _lit(1), d[-1]) if left else reshape(x, *d, _lit(1))
+
+
+def _matmul_batch(args, batched, size):
+    a, b = args
+    ra, rb = a.type.ndim - batched[0], b.type.ndim - batched[1]
+    if not batched[1] and ra <= 2 and rb <= 2:
+        # one 2-d product, which the native backend gives to BLAS: (B, k) @ b, or the matrices
+        # of (B, m, k) stacked into (B m, k)
+        if ra == 1:
+            return [(matmul(a, b), True)]
+        n, m, k = dims(a)
+        out = matmul(reshape(a, mul(n, m), k), b)
+        return [(reshape(out, n, m, *dims(out)[1:]), True)]
+    if not batched[0] and ra <= 2 and rb == 1:  # a @ v for each vector v: (B, k) @ a^T
+        return [(matmul(b, a if ra == 1 else transpose(a, perm=(1, 0))), True)]
+    ra2, rb2 = max(ra, 2), max(rb, 2)
+    a2 = _as_matrix(a, True) if ra == 1 else a
+    b2 = _as_matrix(b, False) if rb == 1 else b
+    top = max(ra2, rb2)
+    a2 = to_rank(a2, ra2, top) if batched[0] else a2
+    b2 = to_rank(b2, rb2, top) if batched[1] else b2
+    out = matmul(a2, b2)
+    nd = out.type.ndim
+    drop = ((nd - 2,) if ra == 1 else ()) + ((nd - 1,) if rb == 1 else ())
+    return [(squeeze(out, axes=drop) if drop else out, True)]
+
+
+def _einsum_batch(args, batched, size, spec):
+    terms, out, _ = parse_einsum(spec, [x.type.ndim - b for x, b in zip(args, batched)])
+    z = next((c for c in _string.ascii_letters if c not in spec), None)
+    if z is None:
+        raise BatchingError(f"vmap: the einsum {spec!r} uses every letter, none is left for the batch axis")
+    new = tuple(z + t if b else t for t, b in zip(terms, batched))
+    return [(einsum(*args, spec=einsum_spec(new, z + out)), True)]
+
+
+def _solve_batch(args, batched, size):
+    a, b = args
+    ra, rb = a.type.ndim - batched[0], b.type.ndim - batched[1]
+    if rb == 1 and batched[1]:  # a batch of right-hand vectors: columns, solved, squeezed back
+        x = solve(a, to_rank(_as_matrix(b, False), 2, ra))
+        return [(squeeze(x, axes=(x.type.ndim - 1,)), True)]
+    if rb == 1:  # a 1-d b is a vector for every matrix of the stack
+        return [(solve(a, b), True)]
+    top = max(ra, rb)
+    a2 = to_rank(a, ra, top) if batched[0] else a
+    b2 = to_rank(b, rb, top) if batched[1] else b
+    return [(solve(a2, b2), True)]
+
+
+def _stacked_batch(prim):
+    """One stack of matrices in, stacks out: the batch axis is one more stack axis."""
+
+    def rule(args, batched, size, **params):
+        out = prim(*args, **params)
+        return all_batched(out if isinstance(out, tuple) else (out,))
+
+    return rule
+
+
+matmul.batch = _matmul_batch
+einsum.batch = _einsum_batch
+solve.batch = _solve_batch
+for _p in (inv, det, slogdet, cholesky, qr, eigh, svd):
+    _p.batch = _stacked_batch(_p)
+# np.linalg.lstsq takes one 2-d matrix (no stacks), and its residuals' length depends on the
+# rank of each member: a loop over the batch.
+lstsq.batch = loop_rule(lstsq)
