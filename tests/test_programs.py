@@ -1,10 +1,12 @@
-"""Runs the corpus of user-like programs in tests/programs/ through morphism and compares every
-result with plain Python.
+"""Runs the corpus of user-like programs in tests/programs/ through morphism, on both backends,
+and compares every result with plain Python.
 
 Each `tests/programs/prog_*.py` module ends with `CASES = [(func, args), ...]`; every entry
-becomes one test with an id like `prog_physics::lorenz_rk4[0]` (the index counts the cases of
-that function within its module). `morphism` is imported inside the tests so that collection
-works whatever state the compiler is in.
+becomes one test per backend with an id like `prog_physics::lorenz_rk4[0]-native` (the index
+counts the cases of that function within its module). All the tests of one function run in one
+xdist worker (`--dist loadgroup`), so its cases share one compiled specialisation where their
+argument types agree. `morphism` is imported inside the tests so that collection works whatever
+state the compiler is in.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -52,20 +55,39 @@ def _collect_cases():
             k = counts.get(func.__name__, 0)
             counts[func.__name__] = k + 1
             case_id = f"{path.stem}::{func.__name__}[{k}]"
-            params.append(pytest.param(func, args, id=case_id))
+            # one xdist group per function: its cases reuse what the worker compiled for it
+            group = pytest.mark.xdist_group(f"{path.stem}::{func.__name__}")
+            params.append(pytest.param(func, args, id=case_id, marks=group))
     return params
 
 
 CASES = _collect_cases()
 
 
-@pytest.mark.parametrize("func, args", CASES)
-def test_program_matches_python(func, args):
+_compiled: dict = {}
+
+
+def compiled(func, backend: str):
+    """`mo.jit(func, backend=backend)`, one per function and backend in this worker (the cases
+    of a function reuse its specialisations)."""
     import morphism as mo
 
+    key = (func, backend)
+    if key not in _compiled:
+        _compiled[key] = mo.jit(func, backend=backend)
+    return _compiled[key]
+
+
+@pytest.mark.parametrize("backend", ["interpreter", "native"])
+@pytest.mark.parametrize("func, args", CASES)
+def test_program_matches_python(func, args, backend):
+    from morphism.api import MorphismPerformanceWarning
+
     expected = func(*copy.deepcopy(args))
-    compiled = mo.jit(func, backend="interpreter")
-    got = compiled(*copy.deepcopy(args))
+    with warnings.catch_warnings():
+        # the native backend must compile every program: no fallback to the interpreter
+        warnings.simplefilter("error", MorphismPerformanceWarning)
+        got = compiled(func, backend)(*copy.deepcopy(args))
     assert_same(got, expected)
 
 

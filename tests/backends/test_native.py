@@ -1,40 +1,102 @@
-"""The native backend against the reference interpreter: a sample of the program corpus,
-their gradients, and the cases where writing in place could go wrong."""
+"""The native backend against the reference interpreter: derivatives of the program corpus
+(reverse and forward mode; the corpus values run on both backends in tests/test_programs.py),
+gradients of a few workloads, and the cases where writing in place could go wrong."""
 
 from __future__ import annotations
 
+import copy
 import math
+import os
 import warnings
 
 import numpy as np
 import pytest
 
-from helpers import assert_same
-from test_programs import CASES
+from corpus_ad import AD_CASES, random_like
 
 import morphism as mo
+from morphism import pytree
+from morphism.api import MorphismPerformanceWarning, _JVPOf, _VJPOf
 
-# Every third function of the corpus (one case each) keeps the suite within its time budget;
-# the generated code is cached on disk, so later runs are fast.
-_seen: set[str] = set()
-SAMPLE = []
-for _c in CASES:
-    _f = _c.values[0]
-    if _f.__name__ not in _seen:
-        _seen.add(_f.__name__)
-        if len(_seen) % 3 == 0:
-            SAMPLE.append(_c)
+# ---- derivatives of the corpus: native against the interpreter --------------------------------
+# The cases that tests/transforms/test_programs_ad.py differentiates (there the interpreter is
+# checked against finite differences). The cases of one program run in one xdist worker (its
+# xdist_group) and share the transformed function below, so they share its compiled code.
+#
+# Compiling a derivative is what costs: measured with a cold cache, reverse mode averages about
+# 4 s of CPU per program (up to 30 s: kmeans), forward mode about SEE_BELOW; all 157 programs
+# (263 cases) in both modes would take over 20 minutes of CPU, several times the whole suite's
+# budget. So by default reverse mode runs on every 4th program and forward mode on every 4th
+# program from the third on (all the cases of each): about 40 programs each, a fixed sample
+# spread over every module of the corpus. MORPHISM_TEST_NATIVE_AD=all runs every case in both
+# modes (the numbers, and the bugs that the full run found, are in the commit history).
+
+_ALL = os.environ.get("MORPHISM_TEST_NATIVE_AD", "") == "all"
+_PROGRAMS = list(dict.fromkeys(c.values[0] for c in AD_CASES))
 
 
-@pytest.mark.parametrize("func,args", SAMPLE)
-def test_native_matches_interpreter_on_the_corpus(func, args):
-    import copy
+def _sample(offset: int) -> list:
+    picked = set(_PROGRAMS[offset::4])
+    return [c for c in AD_CASES if _ALL or c.values[0] in picked]
 
-    want = mo.jit(func, backend="interpreter")(*copy.deepcopy(args))
+
+VJP_CASES, JVP_CASES = _sample(0), _sample(2)
+
+_transformed: dict = {}
+
+
+def _derivative(kind, func, backend: str):
+    key = (kind, func, backend)
+    if key not in _transformed:
+        _transformed[key] = kind(func, backend=backend)
+    return _transformed[key]
+
+
+def _native(kind, func, *args):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        got = mo.jit(func, backend="native")(*copy.deepcopy(args))
-    assert_same(got, want)
+        warnings.simplefilter("error", MorphismPerformanceWarning)  # no fallback to the interpreter
+        return _derivative(kind, func, "native")(*args)
+
+
+def _assert_close(got, want):
+    """Equal up to floating-point reassociation: the same pytree, values within rtol 1e-9 (and an
+    absolute 1e-12 of the leaf's scale, for sums that cancel); NaNs and infinities in the same
+    places."""
+    gl, gt = pytree.flatten(got)
+    wl, wt = pytree.flatten(want)
+    assert gt == wt, f"pytree {gt} != {wt}"
+    for k, (g, w) in enumerate(zip(gl, wl)):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.shape == w.shape and g.dtype.kind == w.dtype.kind, f"leaf {k}: {g.dtype}{g.shape} != {w.dtype}{w.shape}"
+        if w.dtype.kind != "f":
+            np.testing.assert_array_equal(g, w, err_msg=f"leaf {k}")
+            continue
+        finite = np.abs(w[np.isfinite(w)])
+        scale = 1.0 + (float(np.max(finite)) if finite.size else 0.0)
+        np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12 * scale, equal_nan=True, err_msg=f"leaf {k}")
+
+
+@pytest.mark.parametrize("func,args", VJP_CASES)
+def test_native_vjp_matches_interpreter(func, args):
+    ct = random_like(func(*copy.deepcopy(args)), np.random.default_rng(1))
+    try:
+        want = _derivative(_VJPOf, func, "interpreter")(args, ct)
+    except mo.MorphismError as e:
+        pytest.skip(f"the interpreter cannot differentiate it: {type(e).__name__}")
+    _assert_close(_native(_VJPOf, func, args, ct), want)
+
+
+@pytest.mark.parametrize("func,args", JVP_CASES)
+def test_native_jvp_matches_interpreter(func, args):
+    tangents = random_like(args, np.random.default_rng(2))
+    try:
+        want = _derivative(_JVPOf, func, "interpreter")(args, tangents)
+    except mo.MorphismError as e:
+        pytest.skip(f"the interpreter cannot differentiate it: {type(e).__name__}")
+    _assert_close(_native(_JVPOf, func, args, tangents), want)
+
+
+# ---- workloads and in-place writes ----------------------------------------------------------------
 
 
 def stencil(a0):
@@ -193,3 +255,106 @@ def test_two_loop_carries_from_one_merged_allocation():
     got = mo.jit(scans, backend="native")(x)
     np.testing.assert_array_equal(got[0], np.cumsum(x))
     np.testing.assert_array_equal(got[1], np.maximum.accumulate(x))
+
+
+# ---- regressions: programs the native backend once compiled wrongly ------------------------------
+
+
+@pytest.fixture
+def in_object_mode(monkeypatch):
+    """`in_object_mode(prim, ...)`: the native backend runs these primitives in object mode, as it
+    runs those without a native rule (the generated source, and so its cache entry, changes too)."""
+
+    def force(*prims):
+        for p in prims:
+            monkeypatch.setattr(p, "numba", None)
+
+    return force
+
+
+def _native_and_interpreter(f):
+    def run(*args):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", MorphismPerformanceWarning)
+            got = mo.jit(f, backend="native")(*args)
+        return got, mo.jit(f, backend="interpreter")(*args)
+
+    return run
+
+
+def sines(x, n):
+    s = x
+    for i in range(n):
+        s = np.sin(s) * 0.5
+    return np.sin(s)
+
+
+def test_object_mode_first_met_in_a_loop(in_object_mode):
+    # Numba sets up object mode where it first lowers an objmode block; here that is in the loop
+    # body, which does not dominate the block after the loop (LLVM: "Instruction does not dominate
+    # all uses!", numba/numba#9574), and the gradient of lorenz_rk4 fell back to the interpreter.
+    from morphism.primitives.elementwise import sin
+
+    in_object_mode(sin)
+    for n in (0, 3):
+        got, want = _native_and_interpreter(sines)(np.linspace(0.0, 1.0, 4), n)
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def heat(u0, alpha):
+    u = u0.copy()
+    for _ in range(3):
+        u[1:-1] = u[1:-1] + alpha * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+    return np.sum(u * u)
+
+
+def test_object_mode_results_never_alias_compiled_arrays(in_object_mode):
+    # sum_to_shape in object mode returned its argument, a view of u's cotangent, which the
+    # backward sweep then zeroed in place: wrong gradients (heat_explicit, smooth3, ...).
+    from morphism.primitives.ad_support import sum_to_shape
+
+    in_object_mode(sum_to_shape)
+    got, want = _native_and_interpreter(mo.grad(heat, argnums=(0, 1)))(np.linspace(0.0, 1.0, 8) ** 2, 0.25)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
+
+
+def falling(h0):
+    y, v, t = h0, 0.0, 0.0
+    while y > 0.0:
+        for _ in range(4):
+            v += 0.01 * (-9.81 - 0.1 * v * abs(v))
+            y += 0.01 * v
+        t += 0.04
+    return t + v
+
+
+def test_loop_whose_body_generates_nothing():
+    # In the gradient, the inner loop passes h0's cotangent through unchanged: its body generated
+    # no line, and the source did not parse (IndentationError).
+    got, want = _native_and_interpreter(mo.grad(falling))(1.5)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def leapfrog(c):
+    u_prev = np.sin(np.linspace(0.0, 3.0, 8))
+    u = u_prev.copy()
+    u_next = np.zeros(8)
+    for _ in range(5):
+        u_next[1:-1] = 2.0 * u[1:-1] - u_prev[1:-1] + c * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+        u_prev = u.copy()
+        u = u_next.copy()
+    return u
+
+
+def test_loop_carries_never_share_a_buffer():
+    # In forward mode the tangent of `u = u_next.copy()` is u_next's tangent itself: the loop
+    # yielded one array to two carries, and the next iteration's in-place write to u_next's
+    # tangent changed u's (wave_equation's jvp). Such a carry is copied at the back edge.
+    args, tangents = (0.3,), (1.0,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MorphismPerformanceWarning)
+        got = _JVPOf(leapfrog, backend="native")(args, tangents)
+    want = _JVPOf(leapfrog, backend="interpreter")(args, tangents)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)

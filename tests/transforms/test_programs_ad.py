@@ -7,30 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from test_programs import CASES
+from corpus_ad import AD_CASES
+from corpus_ad import float_outputs as _float_outputs
+from corpus_ad import is_float as _is_float
+from corpus_ad import random_like as _random_like
 
 import morphism as mo
 from morphism import pytree
 
 EPS = 1e-6
-
-
-def _is_float(x) -> bool:
-    return isinstance(x, float) or (isinstance(x, (np.ndarray, np.floating)) and np.asarray(x).dtype == np.float64)
-
-
-def _random_like(tree, rng, only_float=True):
-    """Random directions, scaled to each input's magnitude (so a tolerance of 1e-6 stays
-    positive when finite differences step along the direction)."""
-    leaves, treedef = pytree.flatten(tree)
-    out = []
-    for x in leaves:
-        if _is_float(x):
-            r = rng.normal(size=np.shape(x)) * (np.nan_to_num(np.abs(x), nan=1.0, posinf=1.0) + 1e-3)
-            out.append(float(r) if np.ndim(x) == 0 else r)
-        else:
-            out.append(np.zeros(np.shape(x)) if np.ndim(x) else 0.0)
-    return pytree.unflatten(treedef, out)
 
 
 def _axpy(a, x, y):
@@ -46,25 +31,6 @@ def _dot(a, b) -> float:
     return float(sum(np.sum(np.asarray(x, dtype=float) * np.asarray(y, dtype=float))
                      for x, y in zip(la, lb) if _is_float(x) or _is_float(y)))
 
-
-def _float_outputs(out) -> list:
-    leaves, _ = pytree.flatten(out)
-    return [x for x in leaves if _is_float(x)]
-
-
-def _differentiable_case(func, args):
-    in_leaves, _ = pytree.flatten(args)
-    if not any(_is_float(x) for x in in_leaves):
-        return False
-    try:
-        out = func(*args)
-    except Exception:
-        return False
-    outs = _float_outputs(out)
-    return bool(outs) and all(np.all(np.isfinite(o)) for o in outs)
-
-
-AD_CASES = [c for c in CASES if _differentiable_case(*c.values)]
 
 # Programs whose algorithmic derivative differs from the derivative of what they converge to:
 # AD differentiates the path bisection takes (the midpoints depend on the bracket), while the

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..ir.core import Array, Atom, Block, DType, Eqn, Func, FuncRef, Lit, Scalar, Tape, Type, Var, free_vars
+from ..ir.core import Array, Atom, Block, DType, Eqn, Func, FuncRef, Lit, Scalar, Tape, Type, Var, defined_vars, free_vars
 from ..ir.printer import called_funcs
 
 SUPPORT = "morphism.backends.numba_support"
@@ -86,11 +86,16 @@ class _Liveness:
         self.base: dict[Var, Var] = {}  # view -> the array it may share memory with
         self.owned: set[Var] = set()
         self.copy_init: set[tuple[int, int]] = set()  # (id(loop eqn), carry k) copied at entry
+        self.copy_back: set[tuple[int, int]] = set()  # (id(loop eqn), carry k) copied at the back edge
+        self.cond_of: dict[Var, tuple[Eqn, int]] = {}  # cond result -> (its cond, its index)
         self._collect(func.body, top=True)
         self._block(func.body, set(func.body.results) & _vars_set(func.body.results))
 
     def _collect(self, b: Block, top: bool = False) -> None:
         for e in b.eqns:
+            if e.prim.name == "cond":
+                for k, o in enumerate(e.outputs):
+                    self.cond_of[o] = (e, k)
             if _is_view(e) and isinstance(e.inputs[0], Var):
                 self.base[e.outputs[0]] = e.inputs[0]
             elif e.prim.name not in ("cond", "call", "custom_jvp_call", "custom_vjp_call"):
@@ -105,6 +110,20 @@ class _Liveness:
         while v in self.base:
             v = self.base[v]
             out.append(v)
+        return out
+
+    def sources(self, v: Var) -> set[Var]:
+        """The arrays whose memory `v` may be (a view of): through views and the branches of a
+        `cond` (a non-Var branch result, a constant, is copied by the generator)."""
+        out: set[Var] = set()
+        for r in self.roots(v):
+            if r in self.cond_of:
+                e, k = self.cond_of[r]
+                for br in e.blocks():
+                    if isinstance(br.results[k], Var):
+                        out |= self.sources(br.results[k])
+            elif r not in self.base:
+                out.add(r)
         return out
 
     def _mark(self, live: set[Var], atoms) -> None:
@@ -164,6 +183,20 @@ class _Liveness:
         if not is_for:
             self._block(e.params["cond"], body_live | set(body.params))
         self._block(body, body_live)
+        # The body writes its array carries in place, so each must start the next iteration
+        # with a buffer of its own too: a value the body yields to two carries (the tangent of
+        # `u = u_next.copy()` is u_next's tangent itself), or one it does not own (a value
+        # from outside the loop, which the next iteration reads again; a call's result), is
+        # copied at the back edge.
+        defined = defined_vars(body)
+        yielded: set[Var] = set()
+        for k, (p, r) in enumerate(zip(carries, body.results)):
+            if not (isinstance(p.type, Array) and isinstance(r, Var)):
+                continue
+            src = self.sources(r)
+            if not src <= defined & self.owned or src & yielded:
+                self.copy_back.add((id(e), k))
+            yielded |= src
         for k, o in enumerate(e.outputs):
             if isinstance(o.type, Array):
                 self.owned.add(o)
@@ -383,8 +416,13 @@ def _carry_init(g: Gen, e: Eqn, params: tuple[Var, ...], inits: tuple[Atom, ...]
         g.emit(f"{g.name(p)} = {src}")
 
 
-def _carry_update(g: Gen, params: tuple[Var, ...], results: tuple[Atom, ...]) -> None:
-    pairs = [(g.name(p), g.value(r)) for p, r in zip(params, results) if not (isinstance(r, Var) and g.name(r) == g.name(p))]
+def _carry_update(g: Gen, e: Eqn, params: tuple[Var, ...], results: tuple[Atom, ...]) -> None:
+    pairs = []
+    for k, (p, r) in enumerate(zip(params, results)):
+        if g.live is not None and (id(e), k) in g.live.copy_back:
+            pairs.append((g.name(p), f"{g.atom(r)}.copy()"))
+        elif not (isinstance(r, Var) and g.name(r) == g.name(p)):
+            pairs.append((g.name(p), g.value(r)))
     if pairs:
         g.emit(f"{', '.join(a for a, _ in pairs)} = {', '.join(b for _, b in pairs)}"
                + ("," if len(pairs) == 1 and False else ""))
@@ -436,7 +474,7 @@ def _for(g: Gen, e: Eqn) -> None:
     g.depth += 1
     start_line = len(g.lines)
     g.block_eqns(body)
-    _carry_update(g, tuple(carries), body.results)
+    _carry_update(g, e, tuple(carries), body.results)
     if len(g.lines) == start_line:  # nothing to do (carries passed through unchanged)
         g.emit("pass")
     g.depth -= 1
@@ -456,7 +494,7 @@ def _while(g: Gen, e: Eqn) -> None:
     g.emit(f"if not {g.atom(cond.results[0])}:")
     g.emit("    break")
     g.block_eqns(body)
-    _carry_update(g, body.params, body.results)
+    _carry_update(g, e, body.params, body.results)
     g.depth -= 1
     for o, p in zip(e.outputs, body.params):
         g.emit(f"{g.name(o)} = {g.name(p)}")

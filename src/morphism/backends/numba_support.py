@@ -47,12 +47,25 @@ def tape_new_bool(capacity):
     return (np.empty(max(capacity, 4), np.bool_), 0, np.zeros(1, np.int64))
 
 
+# Copies are written as loops, never as `new[:n] = buf[:n]`: Numba compiles an array-into-slice
+# assignment with a shape check whose error message formats the shapes, which pulls in its string
+# machinery: about 3 s of compile time in every process that compiles its first one (it was most of
+# the cold first call of jit(grad(lorenz))).
+
+
+@numba.njit(cache=True)
+def _copy_prefix(new, buf, n):
+    """new[:n] = buf[:n] for 1-d arrays."""
+    for i in range(n):
+        new[i] = buf[i]
+
+
 @numba.njit(cache=True)
 def tape_push(t, v):
     buf, n, hw = t
     if hw[0] != n or n >= buf.shape[0]:
         new = np.empty(max(2 * buf.shape[0], n + 1, 4), buf.dtype)
-        new[:n] = buf[:n]
+        _copy_prefix(new, buf, n)
         buf = new
         if hw[0] != n:
             hw = np.zeros(1, np.int64)
@@ -74,7 +87,7 @@ def tape_len(t):
 @numba.njit(cache=True)
 def grow(buf, n):
     new = np.empty(max(2 * buf.shape[0], n + 1, 4), buf.dtype)
-    new[:n] = buf[:n]
+    _copy_prefix(new, buf, n)
     return new
 
 
@@ -85,7 +98,7 @@ def reserve(buf, n):
     if n <= buf.shape[0]:
         return buf
     new = np.empty(max(2 * buf.shape[0], n), buf.dtype)
-    new[: buf.shape[0]] = buf
+    _copy_prefix(new, buf, buf.shape[0])
     return new
 
 
@@ -98,6 +111,93 @@ def range_len(start, stop, step):
     return max(n, 0)
 
 
+
+# ---- writing an array into a basic-indexed view: x[1:-1] = v, x[:, j] += v ------------------------
+# Generated code writes `sup.put2(x[:, 1:], v, False)` rather than `x[:, 1:] = v`: Numba's own
+# array-into-slice assignment compiles a shape-mismatch error that formats the shapes, about 3-5 s
+# in the first function of a process that has one. These helpers are compiled once and cached.
+# The value broadcasts as in NumPy (the generator gives it the view's number of dimensions, with
+# leading `None`s), and is copied first where it shares memory with the view (`x[1:] = x[:-1]`).
+
+_PUT_MISMATCH = "setitem: the value's shape does not broadcast to the indexed shape"
+
+
+@numba.njit(cache=True)
+def _extent(a):
+    """The bytes [lo, hi) that the array `a` spans."""
+    lo = hi = np.intp(a.ctypes.data)
+    for k in range(a.ndim):
+        if a.shape[k] == 0:
+            return lo, lo
+        step = (a.shape[k] - 1) * a.strides[k]
+        if step < 0:
+            lo += step
+        else:
+            hi += step
+    return lo, hi + a.itemsize
+
+
+@numba.njit(cache=True)
+def _overlap(a, b):
+    alo, ahi = _extent(a)
+    blo, bhi = _extent(b)
+    return alo < bhi and blo < ahi
+
+
+@numba.njit(cache=True)
+def _put1(dst, src, add):
+    n, m = dst.shape[0], src.shape[0]
+    if m != n and m != 1:
+        raise ValueError(_PUT_MISMATCH)
+    if m != n:
+        v = src[0]
+        if add:
+            for i in range(n):
+                dst[i] += v
+        else:
+            for i in range(n):
+                dst[i] = v
+    elif add:
+        for i in range(n):
+            dst[i] += src[i]
+    else:
+        for i in range(n):
+            dst[i] = src[i]
+
+
+@numba.njit(cache=True)
+def _put2(dst, src, add):
+    n, m = dst.shape[0], src.shape[0]
+    if m != n and m != 1:
+        raise ValueError(_PUT_MISMATCH)
+    for i in range(n):
+        _put1(dst[i], src[i if m == n else 0], add)
+
+
+@numba.njit(cache=True)
+def _put3(dst, src, add):
+    n, m = dst.shape[0], src.shape[0]
+    if m != n and m != 1:
+        raise ValueError(_PUT_MISMATCH)
+    for i in range(n):
+        _put2(dst[i], src[i if m == n else 0], add)
+
+
+@numba.njit(cache=True)
+def put1(dst, src, add):
+    """dst[...] = src (or += when `add`), for 1-d arrays."""
+    _put1(dst, src.copy() if _overlap(dst, src) else src, add)
+
+
+@numba.njit(cache=True)
+def put2(dst, src, add):
+    _put2(dst, src.copy() if _overlap(dst, src) else src, add)
+
+
+@numba.njit(cache=True)
+def put3(dst, src, add):
+    _put3(dst, src.copy() if _overlap(dst, src) else src, add)
+
 # ---- growable lists ----------------------------------------------------------------------------
 
 
@@ -105,7 +205,7 @@ def range_len(start, stop, step):
 def list_append_scalar(buf, n, v):
     if n >= buf.shape[0]:
         new = np.empty(max(8, 2 * buf.shape[0]), buf.dtype)
-        new[:n] = buf[:n]
+        _copy_prefix(new, buf, n)
         buf = new
     buf[n] = v
     return buf, n + 1
@@ -118,9 +218,11 @@ def list_append_array(buf, n, v):
     if n >= buf.shape[0] or buf.shape[1:] != v.shape:
         new = np.empty((max(8, 2 * buf.shape[0]),) + v.shape, buf.dtype)
         if n:
-            new[:n] = buf[:n]
+            _copy_prefix(new.reshape(-1), buf.reshape(-1), n * v.size)
         buf = new
-    buf[n] = v
+    flat, vf = buf.reshape(-1), np.ascontiguousarray(v).reshape(-1)
+    for k in range(v.size):
+        flat[n * v.size + k] = vf[k]
     return buf, n + 1
 
 

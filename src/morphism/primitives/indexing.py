@@ -393,11 +393,21 @@ def _nb_update(op: str):
             return None
         if g.in_place(e) and isinstance(e.inputs[0], Var):
             g.coalesce(e.outputs[0], e.inputs[0])
-            g.emit(f"{ins[0]}[{_nb_index(spec, ins[2:])}] {op} {ins[1]}")
+            target = ins[0]
         else:
-            out = g.name(e.outputs[0])
-            g.emit(f"{out} = {ins[0]}.copy()")
-            g.emit(f"{out}[{_nb_index(spec, ins[2:])}] {op} {ins[1]}")
+            target = g.name(e.outputs[0])
+            g.emit(f"{target} = {ins[0]}.copy()")
+        index = _nb_index(spec, ins[2:])
+        x, v = e.inputs[0].type, e.inputs[1].type
+        view_ndim = x.ndim - sum(1 for s in spec if s == "i")
+        if isinstance(v, Array) and 1 <= v.ndim <= view_ndim <= 3 and not any(s in ("a", "m") for s in spec):
+            # an array into a view: through sup.put* (see there why not Numba's slice assignment)
+            view = target if all(s == "e" for s in spec) else f"{target}[{index}]"
+            lead = ", ".join(["None"] * (view_ndim - v.ndim) + [":"] * v.ndim)
+            value = ins[1] if v.ndim == view_ndim else f"{ins[1]}[{lead}]"
+            g.emit(f"sup.put{view_ndim}({view}, {value}, {op == '+='})")
+        else:
+            g.emit(f"{target}[{index}] {op} {ins[1]}")
         return None
 
     return rule
