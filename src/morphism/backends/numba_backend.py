@@ -152,7 +152,8 @@ class _Liveness:
                         self.owned.add(o)
             elif name in ("for_range", "while_loop"):
                 self._loop(e, live)
-            self._mark(live, e.inputs)
+            if name not in ("dim", "size"):  # a shape query reads no data: writes in place keep shapes
+                self._mark(live, e.inputs)
             for sub in e.blocks():
                 self._mark(live, free_vars(sub))
             live.difference_update(e.outputs)

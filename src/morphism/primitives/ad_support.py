@@ -302,7 +302,11 @@ def _nb_sum_to_shape(g, e, ins):
             f"np.array([{', '.join(dims)}], np.int64))")
     if not dims:
         return f"{flat}[0]"
-    return f"{flat}.reshape(({', '.join(dims)}{',' if len(dims) == 1 else ''}))"
+    shape = f"({', '.join(dims)}{',' if len(dims) == 1 else ''})"
+    summed = f"{flat}.reshape({shape})"
+    if len(dims) == x.type.ndim:  # nothing to sum when no axis was broadcast: a copy (the result is owned)
+        return f"({ins[0]}.copy() if {ins[0]}.shape == {shape} else {summed})"
+    return summed
 
 
 sum_to_shape.numba = lambda g, e, ins: _nb_sum_to_shape(g, e, ins) if e.inputs[0].type.ndim else g.fallback(e, ins)

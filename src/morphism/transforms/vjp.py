@@ -172,9 +172,15 @@ class _VJP:
         carries = list(body.params[1:] if is_for else body.params)
         index = body.params[0] if is_for else None
         ph = [Var(c.type, "ct") if is_float(c.type) else None for c in carries]
-        f, b, ct = self.sweep(body, [(r, p) for r, p in zip(body.results, ph) if p is not None], e.loc)
+        # The cotangents of values from outside the loop are accumulated across iterations. The
+        # body's contributions go straight into the accumulator (seeded as `acc` placeholders), so
+        # getitem's scatter-add writes into it in place rather than into zeros added afterwards.
+        acc_ph = {v: Var(v.type, f"{v.hint}_acc" if v.hint else "acc")
+                  for v in free_vars(body) if is_float(v.type) and not isinstance(v.type, Tape)}
+        seeds = [(r, p) for r, p in zip(body.results, ph) if p is not None] + list(acc_ph.items())
+        f, b, ct = self.sweep(body, seeds, e.loc)
         inside = defined_vars(Block(body.params, tuple(f.eqns), ()))
-        fv = [v for v in ct if v not in inside]
+        fv = [v for v in ct if v not in inside and ct[v] is not acc_ph.get(v)]
         fl = [k for k, c in enumerate(carries) if is_float(c.type)]
         with building(b):
             res = [ct[carries[k]] if carries[k] in ct else zeros_like(carries[k]) for k in fl]
@@ -182,6 +188,7 @@ class _VJP:
         blk = dce_block(b.block([], res), set())
         resid = [v for v in free_vars(blk) if v in inside and v is not index]
         blk, resid = _shape_residuals(blk, resid, f)
+        blk, resid = _rematerialised(blk, resid, f, inside, index)
 
         # Forward: the same loop, pushing each residual onto its tape (and counting trips).
         if is_for:
@@ -213,7 +220,8 @@ class _VJP:
 
         def thunk(cts_out: list, ct: dict) -> None:
             ct_init = [cts_out[k] if cts_out[k] is not None else zeros_like(e.outputs[k]) for k in fl]
-            acc_init = [zeros_like(v) for v in fv]
+            # a seeded accumulator starts from the cotangent accumulated so far, and replaces it
+            acc_init = [ct.pop(v) if v in acc_ph and ct.get(v) is not None else zeros_like(v) for v in fv]
             k_var = Var(Scalar(DType.int64), "k")
             ct_params = [Var(carries[k].type, f"{carries[k].hint}_ct" if carries[k].hint else "ct") for k in fl]
             acc_params = [Var(v.type, f"{v.hint}_acc" if v.hint else "acc") for v in fv]
@@ -227,10 +235,13 @@ class _VJP:
                     mapping[r] = A.tape_get(t, kk)
                 for j, k in enumerate(fl):
                     mapping[ph[k]] = ct_params[j]
+                for v, a in zip(fv, acc_params):
+                    if v in acc_ph:
+                        mapping[acc_ph[v]] = a
                 sub = substitute(blk, mapping)
                 bb.eqns.extend(sub.eqns)
                 n = len(fl)
-                new_acc = [add_ct(a, c) for a, c in zip(acc_params, sub.results[n:])]
+                new_acc = [c if v in acc_ph else add_ct(a, c) for v, a, c in zip(fv, acc_params, sub.results[n:])]
             back = bb.block([k_var, *ct_params, *acc_params], [*sub.results[:n], *new_acc])
             outs = C.for_range(lit(0), trips, lit(1), *ct_init, *acc_init, body=back)
             for j, k in enumerate(fl):
@@ -385,6 +396,33 @@ def _shape_residuals(blk: Block, resid: list[Var], fwd: Builder) -> tuple[Block,
     blk = substitute(rebuild(blk), mapping)
     new_resid = [r for r in resid if r not in shape_only] + list(dict.fromkeys(made.values()))
     return blk, new_resid
+
+
+_VIEWS = ("getitem", "transpose", "squeeze")
+
+
+def _rematerialised(blk: Block, resid: list[Var], fwd: Builder, inside: set[Var], index: Var | None
+                    ) -> tuple[Block, list[Var]]:
+    """A residual that is a view (basic indexing, a transpose) of values from outside the loop, at
+    the loop index, is recomputed by the backward sweep rather than copied onto a tape each
+    iteration: `xc[:, i]` of an `xc` defined before the loop costs nothing to take again. (The
+    base becomes a value the backward reads, saved by an enclosing loop if there is one, once.)"""
+    made_by = {o: e for e in fwd.eqns for o in e.outputs}
+    again: dict[Var, Eqn] = {}
+    for r in resid:
+        e = made_by.get(r)
+        if e is None or e.prim.name not in _VIEWS or len(e.outputs) != 1:
+            continue
+        if e.prim.name == "getitem" and any(s in ("a", "m") for s in e.params["spec"]):
+            continue  # advanced indexing copies
+        if all(not isinstance(a, Var) or a is index or a not in inside for a in e.inputs):
+            again[r] = e
+    if not again:
+        return blk, resid
+    fresh = {r: Var(r.type, r.hint) for r in again}
+    body = substitute(blk, fresh)
+    head = tuple(Eqn(e.prim, e.inputs, e.params, (fresh[r],), e.loc) for r, e in again.items())
+    return Block(body.params, head + body.eqns, body.results), [r for r in resid if r not in again]
 
 
 def vjp_ref(ref: FuncRef, memo: dict) -> FuncRef:
