@@ -433,15 +433,11 @@ def _read_in_nested_blocks(body: Block, vs: set[Var]) -> bool:
     return any(v in vs for q in body.eqns for b in q.params.values() if isinstance(b, Block) for v in free_vars(b))
 
 
-def _reserve_tapes(g: Gen, e: Eqn, carries: list[Var]) -> None:
-    """Room for a loop's pushes, made once before the loop: a tape of scalars carried by the loop
-    and pushed a fixed number of times per iteration (at the top level of the body, the usual
-    shape of reverse mode's forward sweep) grows once here, and its pushes in the loop write
-    without a check. Growing inside the loop would reassign the buffer there, and Numba then
-    reference-counts it on every iteration (3x slower on the Lorenz gradient)."""
-    body: Block = e.params["body"]
-    start, stop, step = e.inputs[:3]
-    trip = None
+def _fixed_pushes(body: Block, carries: list[Var]) -> list[tuple[Var, list[Eqn]]]:
+    """The tapes of scalars carried by a loop and pushed a fixed number of times per iteration
+    (at the top level of the body, the usual shape of reverse mode's forward sweep), with their
+    pushes."""
+    out = []
     for k, p in enumerate(carries):
         if not (isinstance(p.type, Tape) and isinstance(p.type.elem, Scalar)):
             continue
@@ -456,12 +452,29 @@ def _reserve_tapes(g: Gen, e: Eqn, carries: list[Var]) -> None:
             chain = {p, *(q.outputs[0] for q in pushes)}
             if body.results[k] is not cur or not pushes or _read_in_nested_blocks(body, chain):
                 continue
-            if trip is None:
-                trip = "_trip" + g._name(body.params[0])
-                g.emit(f"{trip} = sup.range_len({g.atom(start)}, {g.atom(stop)}, {g.atom(step)})")
-            buf, n = g._name(p) + "_buf", g._name(p) + "_n"
-            g.emit(f"{buf} = sup.reserve({buf}, {n} + {len(pushes)} * {trip})")
-            g.reserved.update(id(q) for q in pushes)
+            out.append((p, pushes))
+    return out
+
+
+def _reserve(g: Gen, tapes: list[tuple[Var, list[Eqn]]], trips: str) -> None:
+    """Room for `trips` more iterations' pushes, made before the loop (or the chunk of a while
+    loop), so that the pushes in the loop write without a check. Growing inside the loop would
+    reassign the buffer there, and Numba then reference-counts it on every iteration (3x slower
+    on the Lorenz gradient)."""
+    for p, pushes in tapes:
+        buf, n = g._name(p) + "_buf", g._name(p) + "_n"
+        g.emit(f"{buf} = sup.reserve({buf}, {n} + {len(pushes)} * {trips})")
+        g.reserved.update(id(q) for q in pushes)
+
+
+def _reserve_tapes(g: Gen, e: Eqn, carries: list[Var]) -> None:
+    body: Block = e.params["body"]
+    tapes = _fixed_pushes(body, carries)
+    if tapes:
+        start, stop, step = e.inputs[:3]
+        trip = "_trip" + g._name(body.params[0])
+        g.emit(f"{trip} = sup.range_len({g.atom(start)}, {g.atom(stop)}, {g.atom(step)})")
+        _reserve(g, tapes, trip)
 
 
 def _for(g: Gen, e: Eqn) -> None:
@@ -487,16 +500,38 @@ def _while(g: Gen, e: Eqn) -> None:
     cond: Block = e.params["cond"]
     body: Block = e.params["body"]
     _carry_init(g, e, body.params, e.inputs)
-    g.emit("while True:")
-    g.depth += 1
     for cp, bp in zip(cond.params, body.params):
-        g.emit(f"{g.name(cp)} = {g.name(bp)}")
-    g.block_eqns(cond)
-    g.emit(f"if not {g.atom(cond.results[0])}:")
-    g.emit("    break")
-    g.block_eqns(body)
-    _carry_update(g, e, body.params, body.results)
-    g.depth -= 1
+        g.coalesce(cp, bp)  # the condition reads the carries as they are
+    tapes = _fixed_pushes(body, list(body.params))
+    if tapes:
+        # In chunks: room for `chunk` iterations' pushes is made between chunks (the chunk
+        # doubles), so that no tape buffer is reassigned in the inner loop (see _reserve).
+        chunk = g._name(Var(Scalar(DType.int64), "_chunk"))
+        done = g._name(Var(Scalar(DType.bool), "_done"))
+        g.emit(f"{chunk}, {done} = 16, False")
+        g.emit(f"while not {done}:")
+        g.depth += 1
+        _reserve(g, tapes, chunk)
+        g.emit(f"for {g._name(Var(Scalar(DType.int64), '_it'))} in range({chunk}):")
+        g.depth += 1
+        g.block_eqns(cond)
+        g.emit(f"if not {g.atom(cond.results[0])}:")
+        g.emit(f"    {done} = True")
+        g.emit("    break")
+        g.block_eqns(body)
+        _carry_update(g, e, body.params, body.results)
+        g.depth -= 1
+        g.emit(f"{chunk} *= 2")
+        g.depth -= 1
+    else:
+        g.emit("while True:")
+        g.depth += 1
+        g.block_eqns(cond)
+        g.emit(f"if not {g.atom(cond.results[0])}:")
+        g.emit("    break")
+        g.block_eqns(body)
+        _carry_update(g, e, body.params, body.results)
+        g.depth -= 1
     for o, p in zip(e.outputs, body.params):
         g.emit(f"{g.name(o)} = {g.name(p)}")
 
