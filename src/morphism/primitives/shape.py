@@ -263,7 +263,30 @@ def _nb_reshape(g, e, ins):
     return f"np.ascontiguousarray({ins[0]}).reshape(({', '.join(dims)}{',' if len(dims) == 1 else ''}))"
 
 
+def _nb_transpose(g, e, ins, perm):
+    # a view, as in NumPy (the in-place analysis knows transpose results share memory)
+    if tuple(perm) == tuple(range(len(perm))):
+        return ins[0]
+    if tuple(perm) == (1, 0):
+        return f"{ins[0]}.T"
+    return f"np.transpose({ins[0]}, {tuple(perm)!r})"
+
+
+def _nb_squeeze(g, e, ins, axes):
+    n = e.inputs[0].type.ndim
+    axes = {a % n for a in axes}
+    for a in sorted(axes):
+        g.emit(f"if {ins[0]}.shape[{a}] != 1:")
+        g.emit("    raise ValueError('cannot select an axis to squeeze out which has size not equal to one')")
+    keep = [f"{ins[0]}.shape[{k}]" for k in range(n) if k not in axes]
+    if not keep:
+        return f"{ins[0]}[{', '.join(['0'] * n)}]"
+    return f"np.ascontiguousarray({ins[0]}).reshape(({', '.join(keep)}{',' if len(keep) == 1 else ''}))"
+
+
 reshape.numba = _nb_reshape
+transpose.numba = lambda g, e, ins: _nb_transpose(g, e, ins, **e.params)
+squeeze.numba = lambda g, e, ins: _nb_squeeze(g, e, ins, **e.params)
 range_len.numba = "sup.range_len({0}, {1}, {2})"
 copy.numba = "{0}.copy()"
 broadcast_to.numba = _nb_broadcast_to
