@@ -136,7 +136,8 @@ class _Liveness:
         self._mark(live, b.results)
         for e in reversed(b.eqns):
             name = e.prim.name
-            if name in ("setitem", "scatter_add"):
+            if name in ("setitem", "scatter_add", "sum_to_shape"):
+                # (sum_to_shape with nothing to sum may then return its dead input itself)
                 x = e.inputs[0]
                 if isinstance(x, Var) and x in self.owned and x not in live and x not in self.base:
                     self.inplace.add(id(e))

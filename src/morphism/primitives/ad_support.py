@@ -304,8 +304,11 @@ def _nb_sum_to_shape(g, e, ins):
         return f"{flat}[0]"
     shape = f"({', '.join(dims)}{',' if len(dims) == 1 else ''})"
     summed = f"{flat}.reshape({shape})"
-    if len(dims) == x.type.ndim:  # nothing to sum when no axis was broadcast: a copy (the result is owned)
-        return f"({ins[0]}.copy() if {ins[0]}.shape == {shape} else {summed})"
+    if len(dims) == x.type.ndim:
+        # nothing to sum when no axis was broadcast: the input itself where it is dead after
+        # this (the result is owned memory), else a copy
+        same = ins[0] if g.in_place(e) else f"{ins[0]}.copy()"
+        return f"({same} if {ins[0]}.shape == {shape} else {summed})"
     return summed
 
 
