@@ -22,12 +22,16 @@ demo: $(STAMP)
 
 # The peers (JAX, PyTorch's CPU build, autograd) install one by one; one that cannot is reported
 # as missing. ARGS passes options to the runner: make bench ARGS="--quick -w lorenz".
+# compileall: a normal installation has morphism's .pyc files; without them (PYTHONDONTWRITEBYTECODE)
+# every fresh process of the compile workload would compile morphism's source first (~0.25 s).
 bench: $(STAMP)
 	$(PY) benchmarks/install_peers.py
+	$(PY) -m compileall -q src
 	$(PY) benchmarks/run.py $(ARGS)
 
 bench-quick: $(STAMP)
 	$(PY) benchmarks/install_peers.py
+	$(PY) -m compileall -q src
 	$(PY) benchmarks/run.py --quick $(ARGS)
 
 clean:

@@ -7,6 +7,9 @@ os.environ.setdefault("MORPHISM_VERIFY", "1")  # re-run the verifier after every
 # Tests that do not name a backend run on the reference interpreter (fast to start); the native
 # backend is tested against it explicitly in tests/backends.
 os.environ.setdefault("MORPHISM_BACKEND", "interpreter")
+# Every test traces what it compiles (tests that patch a primitive's rules must not be answered by
+# an entry an earlier run stored); tests/backends/test_trace_cache.py turns the trace cache on.
+os.environ.setdefault("MORPHISM_TRACE_CACHE", "0")
 
 # Compiling native code is most of the suite's time on a fresh machine. The tests have LLVM
 # optimise it at -O1 rather than Numba's -O3: about 30% less compile time (measured on the

@@ -8,6 +8,7 @@ import copy
 import functools
 import inspect
 import os
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -21,6 +22,7 @@ from .ir.verify import verify
 
 _VERIFY = os.environ.get("MORPHISM_VERIFY", "") not in ("", "0")
 _disabled = False
+IMPORTED_AT = time.time()  # the trace cache uses no entry once morphism's source is newer than this
 
 
 @contextlib.contextmanager
@@ -235,6 +237,10 @@ class Lowered:
         """The generated Python source (native backend), or the printed IR (interpreter)."""
         return getattr(self.runner, "source", None) or str(self.ir)
 
+    @property
+    def out_tree(self) -> Any:
+        return self.ir.out_tree
+
     def fresh(self) -> bool:
         for ns, name, obj in self.captured:
             try:
@@ -276,13 +282,21 @@ class Transformed:
 
     def _lowered(self, spec: "Specialization") -> Lowered:
         low = self.cache.get(spec.signature)
-        if low is not None and low.fresh():
-            return low
-        func, captured = self.build(spec)
-        func = run_pipeline(func, self.passes)
-        low = Lowered(func, _make_runner(func, self.backend), captured)
-        self.cache[spec.signature] = low
+        if low is None or not low.fresh():
+            from .backends import trace_cache
+
+            low = self.cache[spec.signature] = trace_cache.lowered(self, spec)
         return low
+
+    def traced(self, spec: "Specialization") -> tuple[Func, list]:
+        """The IR for one signature after the passes, and the captured globals."""
+        func, captured = self.build(spec)
+        return run_pipeline(func, self.passes), captured
+
+    def compiled(self, spec: "Specialization") -> Lowered:
+        """Traced, transformed, passed and compiled (what the trace cache skips on a hit)."""
+        func, captured = self.traced(spec)
+        return Lowered(func, _make_runner(func, self.backend), captured)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _disabled and isinstance(self, Jitted):
@@ -294,7 +308,7 @@ class Transformed:
             hit = self._quick.get(quick)
             if hit is not None and hit.fresh():
                 leaves = [a for i, a in enumerate(args) if i not in self.static_argnums] if self.static_argnums else list(args)
-                return _to_python_lists(pytree.unflatten(hit.ir.out_tree, hit.runner(leaves)))
+                return _to_python_lists(pytree.unflatten(hit.out_tree, hit.runner(leaves)))
         spec = self.specialize(args, kwargs)
         low = self._lowered(spec)
         if quick is not None:
@@ -302,7 +316,7 @@ class Transformed:
             if len(spec.leaves) == len(dyn) and all(a is b for a, b in zip(spec.leaves, dyn)):
                 self._quick[quick] = low
         outs = low.runner(spec.leaves)
-        return _to_python_lists(pytree.unflatten(low.ir.out_tree, outs))
+        return _to_python_lists(pytree.unflatten(low.out_tree, outs))
 
     def __morphism_custom__(self, frame: Any, args: list, kwargs: dict, node: Any) -> Any:
         """Called by the frontend when traced code calls this function: inline its IR."""

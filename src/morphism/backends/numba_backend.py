@@ -573,17 +573,29 @@ def _exact_kind(t: Type) -> type | None:
 
 
 class NativeFunction:
-    """A compiled Func: call it with the flat list of argument leaves."""
+    """A compiled Func: call it with the flat list of argument leaves.
 
-    def __init__(self, func: Func, source: str, entry: Callable, path: Path) -> None:
-        self.func = func
+    From the trace cache, `func` is a function that traces the Func again (needed only when the
+    interpreter must run it) and `types` gives the (parameter, result) types."""
+
+    def __init__(self, func: Func | Callable[[], Func], source: str, entry: Callable, path: Path,
+                 fallbacks: dict | None = None, types: tuple[list[Type], list[Type]] | None = None) -> None:
+        self._func = func
         self.source = source
         self.entry = entry
         self.path = path
-        self._kinds = [_exact_kind(p.type) for p in func.params]
+        self.fallbacks = fallbacks or {}  # object-mode implementations the module looks up
+        self.params, self.results = types or ([p.type for p in func.params], [r.type for r in func.results])
+        self._kinds = [_exact_kind(t) for t in self.params]
         # results: Numba gives Python numbers for scalars; they become NumPy scalars
-        self._out = [t.dtype.np.type if isinstance(t, Scalar) else None for t in (r.type for r in func.results)]
+        self._out = [t.dtype.np.type if isinstance(t, Scalar) else None for t in self.results]
         self._compiled = False  # set after a first call that compiled (or loaded from the cache)
+
+    @property
+    def func(self) -> Func:
+        if not isinstance(self._func, Func):
+            self._func = self._func()
+        return self._func
 
     def __call__(self, leaves: list[Any]) -> list[Any]:
         from .interpreter import coerce, run_func
@@ -591,13 +603,12 @@ class NativeFunction:
         # Arguments of the exact run-time type pass as they are (the common case, and Numba's
         # dispatch is then one type lookup); others are converted, so that Numba never compiles
         # a second specialisation for an int given where a float is declared.
-        args = [x if type(x) is k else coerce(x, p.type) for x, p, k in zip(leaves, self.func.params, self._kinds)]
+        args = [x if type(x) is k else coerce(x, t) for x, t, k in zip(leaves, self.params, self._kinds)]
         if self.entry is None:
             return run_func(self.func, args)
         if self._compiled:
             outs = self.entry(*args)
-            return [conv(v) if conv is not None else coerce(v, r.type)
-                    for v, r, conv in zip(outs, self.func.results, self._out)]
+            return [conv(v) if conv is not None else coerce(v, t) for v, t, conv in zip(outs, self.results, self._out)]
         try:
             outs = self.entry(*args)
         except Exception as e:
@@ -616,7 +627,7 @@ class NativeFunction:
             self.entry = None
             return run_func(self.func, args)
         self._compiled = True
-        return [coerce(v, r.type) for v, r in zip(outs, self.func.results)]
+        return [coerce(v, t) for v, t in zip(outs, self.results)]
 
 
 
@@ -654,11 +665,20 @@ def compile_func(func: Func) -> NativeFunction:
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(src)
         os.replace(tmp, path)
+    return NativeFunction(func, src, getattr(load_module(path), entry), path, fallbacks)
+
+
+def load_module(path: Path) -> Any:
+    """The generated module at `path`, imported once per process."""
     modname = f"morphism_generated.{path.stem}"
     mod = sys.modules.get(modname)
     if mod is None:
         spec = importlib.util.spec_from_file_location(modname, path)
         mod = importlib.util.module_from_spec(spec)
         sys.modules[modname] = mod
-        spec.loader.exec_module(mod)
-    return NativeFunction(func, src, getattr(mod, entry), path)
+        try:
+            spec.loader.exec_module(mod)
+        except BaseException:
+            del sys.modules[modname]
+            raise
+    return mod

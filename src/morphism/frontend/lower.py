@@ -50,6 +50,7 @@ from ..primitives import elementwise as E
 from ..primitives import indexing as I
 from . import analysis, library
 from .source import Source, get_source
+from .source import is_user_code as _is_user_code
 from .values import (
     BoundMethod,
     EmptyList,
@@ -1874,31 +1875,6 @@ def _signature_of_ast(lf: LocalFunction) -> inspect.Signature:
     if a.kwarg:
         params.append(P(a.kwarg.arg, P.VAR_KEYWORD))
     return inspect.Signature(params)
-
-
-_LIBRARY_DIRS: tuple[str, ...] | None = None
-
-
-def _is_user_code(fn: types.FunctionType) -> bool:
-    """User functions are compiled (inlined); functions of the standard library and installed
-    packages are not: a call to one is an unsupported library call, reported at the call site."""
-    global _LIBRARY_DIRS
-    if _LIBRARY_DIRS is None:
-        import os
-        import sys
-        import sysconfig
-
-        paths = sysconfig.get_paths()
-        dirs = {paths.get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-        dirs |= {os.path.dirname(os.__file__)}
-        _LIBRARY_DIRS = tuple(os.path.realpath(d) + os.sep for d in dirs if d)
-    mod = getattr(fn, "__module__", "") or ""
-    if mod.split(".")[0] in ("numpy", "scipy", "morphism", "numba"):
-        return False
-    import os
-
-    file = os.path.realpath(fn.__code__.co_filename)
-    return not file.startswith(_LIBRARY_DIRS)
 
 
 def _qualname(fn: Any) -> str:

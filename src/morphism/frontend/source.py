@@ -19,6 +19,7 @@ class Source:
     node: ast.FunctionDef | ast.Lambda
     file: str
     name: str
+    text: str = ""  # the source lines the node was parsed from (the trace cache hashes them)
 
     def loc(self, node: ast.AST) -> Loc:
         line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
@@ -84,7 +85,34 @@ def _read(fn: types.FunctionType) -> Source:
                     if getattr(n, "end_col_offset", None) is not None:
                         n.end_col_offset += indent
     linecache.checkcache(file)
-    return Source(node, file, name)
+    return Source(node, file, name, text)
+
+
+_LIBRARY_DIRS: tuple[str, ...] | None = None
+
+
+def is_user_code(fn: types.FunctionType) -> bool:
+    """User functions are compiled (inlined); functions of the standard library and installed
+    packages are not: a call to one is an unsupported library call, reported at the call site."""
+    return not in_library(getattr(fn, "__module__", "") or "", fn.__code__.co_filename)
+
+
+def in_library(module: str, file: str) -> bool:
+    """Code of NumPy, SciPy, Numba and morphism, of the standard library and of installed
+    packages, by the module's name and file."""
+    global _LIBRARY_DIRS
+    if module.split(".")[0] in ("numpy", "scipy", "morphism", "numba"):
+        return True
+    import os
+
+    if _LIBRARY_DIRS is None:
+        import sysconfig
+
+        paths = sysconfig.get_paths()
+        dirs = {paths.get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+        dirs |= {os.path.dirname(os.__file__)}
+        _LIBRARY_DIRS = tuple(os.path.realpath(d) + os.sep for d in dirs if d)
+    return os.path.realpath(file).startswith(_LIBRARY_DIRS)
 
 
 def _common_indent(text: str) -> int:
