@@ -267,7 +267,7 @@ class Transformed:
         self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
         self.passes = tuple(passes)
         self.cache: dict[Signature, Lowered] = {}
-        self._quick: dict[tuple, Lowered] = {}
+        self._quick: dict[tuple, tuple[Lowered, bool]] = {}  # (specialisation, results hold no list)
         functools.update_wrapper(self, fn, updated=())  # not __dict__: it would copy fn.fn
 
     # subclasses: the IR for one signature, with `out_tree` set; plus captured globals
@@ -306,15 +306,18 @@ class Transformed:
         quick = _quick_key(args, self.static_argnums) if not kwargs and not self.static_argnames else None
         if quick is not None:
             hit = self._quick.get(quick)
-            if hit is not None and hit.fresh():
-                leaves = [a for i, a in enumerate(args) if i not in self.static_argnums] if self.static_argnums else list(args)
-                return _to_python_lists(pytree.unflatten(hit.out_tree, hit.runner(leaves)))
+            if hit is not None and hit[0].fresh():
+                low, plain = hit
+                leaves = [a for i, a in enumerate(args) if i not in self.static_argnums] if self.static_argnums else args
+                run = low.runner
+                out = pytree.unflatten(low.out_tree, getattr(run, "fast", run)(leaves))
+                return out if plain else _to_python_lists(out)
         spec = self.specialize(args, kwargs)
         low = self._lowered(spec)
         if quick is not None:
             dyn = [a for i, a in enumerate(args) if i not in self.static_argnums]
             if len(spec.leaves) == len(dyn) and all(a is b for a, b in zip(spec.leaves, dyn)):
-                self._quick[quick] = low
+                self._quick[quick] = (low, _plain(low.out_tree))
         outs = low.runner(spec.leaves)
         return _to_python_lists(pytree.unflatten(low.out_tree, outs))
 
@@ -330,6 +333,31 @@ class Transformed:
         frame.comp.captured.extend(captured)
         outs = inline(func, spec.leaves)
         return pytree.unflatten(func.out_tree, outs)
+
+
+_PLAIN: dict[Any, bool] = {}
+
+
+def _plain(out_tree: Any) -> bool:
+    """Whether results of this structure hold no run-time list (then they are returned as
+    unflattened, without a rebuild)."""
+    try:
+        p = _PLAIN.get(out_tree)
+        if p is None:
+            p = _PLAIN[out_tree] = not _holds_list_result(pytree.unflatten(out_tree, [0] * out_tree.num_leaves))
+        return p
+    except TypeError:  # a structure that cannot be a dict key
+        return False
+
+
+def _holds_list_result(tree: Any) -> bool:
+    if isinstance(tree, _ListResult):
+        return True
+    if isinstance(tree, (tuple, list)):
+        return any(_holds_list_result(x) for x in tree)
+    if isinstance(tree, dict):
+        return any(_holds_list_result(x) for x in tree.values())
+    return False
 
 
 def _to_python_lists(tree: Any) -> Any:

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..ir.core import Array, Atom, Block, DType, Eqn, Func, FuncRef, Lit, Scalar, Tape, Type, Var, defined_vars, free_vars
 from ..ir.printer import called_funcs
+from .interpreter import coerce, run_func
 
 SUPPORT = "morphism.backends.numba_support"
 
@@ -598,8 +599,6 @@ class NativeFunction:
         return self._func
 
     def __call__(self, leaves: list[Any]) -> list[Any]:
-        from .interpreter import coerce, run_func
-
         # Arguments of the exact run-time type pass as they are (the common case, and Numba's
         # dispatch is then one type lookup); others are converted, so that Numba never compiles
         # a second specialisation for an int given where a float is declared.
@@ -627,7 +626,31 @@ class NativeFunction:
             self.entry = None
             return run_func(self.func, args)
         self._compiled = True
+        self.fast = self._fast_path()
         return [coerce(v, t) for v, t in zip(outs, self.results)]
+
+    def _fast_path(self) -> Callable[[Any], list[Any]]:
+        """`self` for later calls, generated for this signature: the arguments' types checked
+        and the results converted inline (a call costs about 1 µs over Numba's own dispatch,
+        rather than 3 through the general loops); other argument types take the general path."""
+        n = len(self.params)
+        if any(k is None for k in self._kinds):
+            return self
+        a = [f"a{i}" for i in range(n)]
+        outs = ", ".join(f"c{j}(r[{j}])" if c is not None else f"coerce(r[{j}], t{j})" for j, c in enumerate(self._out))
+        check = " and ".join(f"type(a{i}) is k{i}" for i in range(n)) or "True"
+        src = (f"def fast(leaves):\n"
+               + (f"    {', '.join(a)}, = leaves\n" if n else "")
+               + f"    if {check}:\n"
+               + f"        r = entry({', '.join(a)})\n"
+               + f"        return [{outs}]\n"
+               + "    return slow(leaves)\n")
+        env: dict[str, Any] = {"entry": self.entry, "slow": self, "coerce": coerce}
+        env.update({f"k{i}": k for i, k in enumerate(self._kinds)})
+        env.update({f"c{j}": c for j, c in enumerate(self._out)})
+        env.update({f"t{j}": t for j, t in enumerate(self.results)})
+        exec(compile(src, f"<morphism fast call of {self.path.name}>", "exec"), env)
+        return env["fast"]
 
 
 
