@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numba
@@ -333,3 +334,169 @@ def sum_to_shape_flat(xf, xshape, dshape):
             idx[k] = 0
             k -= 1
     return out
+
+
+# ---- scans and sorts along the last axis of a 2-d array (the axis moved last, one row each) -----
+
+
+@numba.njit(cache=True)
+def cumsum_rows(x):
+    out = np.empty(x.shape, x.dtype)
+    for i in range(x.shape[0]):
+        acc = x.dtype.type(0)
+        for j in range(x.shape[1]):
+            acc += x[i, j]
+            out[i, j] = acc
+    return out
+
+
+@numba.njit(cache=True)
+def cumprod_rows(x):
+    out = np.empty(x.shape, x.dtype)
+    for i in range(x.shape[0]):
+        acc = x.dtype.type(1)
+        for j in range(x.shape[1]):
+            acc *= x[i, j]
+            out[i, j] = acc
+    return out
+
+
+@numba.njit(cache=True)
+def argsort_rows(x):
+    """A stable argsort of each row (NaN last, as NumPy's)."""
+    out = np.empty(x.shape, np.int64)
+    for i in range(x.shape[0]):
+        r = np.argsort(x[i], kind="mergesort")
+        for j in range(x.shape[1]):
+            out[i, j] = r[j]
+    return out
+
+
+# ---- ranges, computed as NumPy computes them ------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def arange_f64(start, stop, step):
+    """np.arange for float64: ceil((stop - start) / step) elements start + i * delta, where
+    delta = (start + step) - start (NumPy fills from the first two elements, not from step)."""
+    if step == 0:
+        raise ZeroDivisionError("arange: step is zero")
+    n = max(int(np.ceil((stop - start) / step)), 0)
+    out = np.empty(n, np.float64)
+    first = np.float64(start)
+    delta = np.float64(start + step) - first
+    if n > 0:
+        out[0] = first
+    if n > 1:
+        out[1] = np.float64(start + step)
+    for i in range(2, n):
+        out[i] = first + i * delta
+    return out
+
+
+@numba.njit(cache=True)
+def arange_i64(start, stop, step):
+    if step == 0:
+        raise ZeroDivisionError("arange: step is zero")
+    n = max(int(np.ceil((stop - start) / step)), 0)
+    out = np.empty(n, np.int64)
+    for i in range(n):
+        out[i] = start + i * step
+    return out
+
+
+@numba.njit(cache=True)
+def linspace(start, stop, num, endpoint):
+    """np.linspace in float64, step for step as NumPy computes it (numpy/_core/function_base.py)."""
+    if num < 0:
+        raise ValueError("linspace: the number of samples must be non-negative")
+    div = num - 1 if endpoint else num
+    start, stop = np.float64(start), np.float64(stop)
+    delta = stop - start
+    y = np.empty(num, np.float64)
+    if div > 0:
+        step = delta / div
+        if step == 0:  # denormal spacing: NumPy divides first (gh-5437)
+            for i in range(num):
+                y[i] = (i / div) * delta + start
+        else:
+            for i in range(num):
+                y[i] = i * step + start
+    else:
+        for i in range(num):
+            y[i] = i * delta + start
+    if endpoint and num > 1:
+        y[num - 1] = stop
+    return y
+
+
+# ---- special functions -----------------------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def lgamma(v):
+    """scipy.special.gammaln (the C library's lgamma: equal up to rounding), -inf at -inf as SciPy."""
+    v = np.float64(v)
+    return -np.inf if v == -np.inf else math.lgamma(v)
+
+
+@numba.njit(cache=True)
+def lgamma_flat(x):
+    out = np.empty(x.shape[0], np.float64)
+    for i in range(x.shape[0]):
+        out[i] = lgamma(x[i])
+    return out
+
+
+# ---- a batch of matrix products (einsum): (B, m, k) x (B, k, n) -> (B, m, n) --------------------
+
+
+@numba.njit(cache=True)
+def bmm(a, b):
+    nb, m, kk = a.shape
+    n = b.shape[2]
+    out = np.zeros((nb, m, n), a.dtype)
+    for p in range(nb):
+        for i in range(m):
+            for k in range(kk):
+                v = a[p, i, k]
+                for j in range(n):
+                    out[p, i, j] += v * b[p, k, j]
+    return out
+
+
+@numba.njit(cache=True)
+def bdim(m, n):
+    """The length of an einsum label that two operands share, broadcast as NumPy does."""
+    if m == n or n == 1:
+        return m
+    if m == 1:
+        return n
+    raise ValueError("einsum: operands could not be broadcast together")
+
+
+# ---- decompositions of one matrix (Numba's np.linalg rejects empty operands of these two) --------
+
+
+@numba.njit(cache=True)
+def qr(a):
+    """Reduced QR, as np.linalg.qr(a, mode="reduced"), C-ordered."""
+    m, n = a.shape
+    if m == 0 or n == 0:
+        k = min(m, n)
+        return np.zeros((m, k)), np.zeros((k, n))
+    q, r = np.linalg.qr(a)
+    return np.ascontiguousarray(q), np.ascontiguousarray(r)
+
+
+@numba.njit(cache=True)
+def svd(a, full_matrices):
+    """np.linalg.svd(a, full_matrices), C-ordered."""
+    m, n = a.shape
+    if m == 0 or n == 0:
+        k = min(m, n)
+        if full_matrices:
+            return np.eye(m), np.zeros(k), np.eye(n)
+        return np.zeros((m, k)), np.zeros(k), np.zeros((k, n))
+    u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+    return np.ascontiguousarray(u), s, np.ascontiguousarray(vh)

@@ -179,8 +179,33 @@ def _nb_full(g, e, ins, dtype):
     return f"np.full({_nb_shape(ins[1:])}, {ins[0]}, {np_dtype(dtype)})"
 
 
+def _nb_arange(g, e, ins, dtype):
+    # NumPy's own fill (sup.arange_f64, from the first two elements); an integer range of
+    # integers is exact. Other combinations (an int dtype of float bounds) stay with NumPy.
+    ints = all(a.type.dtype == DType.int64 for a in e.inputs)
+    if dtype == DType.float64:
+        return f"sup.arange_f64({', '.join(ins)})"
+    if dtype == DType.int64 and ints:
+        return f"sup.arange_i64({', '.join(ins)})"
+    g.fallback(e, ins)
+    return None
+
+
+def _nb_linspace(g, e, ins, endpoint, dtype):
+    from ..backends.numba_backend import np_dtype
+
+    y = f"sup.linspace({ins[0]}, {ins[1]}, {ins[2]}, {endpoint})"
+    if dtype == DType.float64:
+        return y
+    if dtype == DType.int64:  # NumPy floors, then converts
+        y = f"np.floor({y})"
+    return f"{y}.astype({np_dtype(dtype)})"
+
+
 zeros.numba = lambda g, e, ins: _nb_zeros(g, e, ins, **e.params)
 full.numba = lambda g, e, ins: _nb_full(g, e, ins, **e.params)
+arange.numba = lambda g, e, ins: _nb_arange(g, e, ins, **e.params)
+linspace.numba = lambda g, e, ins: _nb_linspace(g, e, ins, **e.params)
 
 
 # ---- batching (vmap): dims must be the same for every member; values may be batched ----------

@@ -457,6 +457,10 @@ def _lgamma_impl(x):
 lgamma = primitive("lgamma", float_type, impl=_lgamma_impl, traits=EW)
 # polygamma[order=n](x) = d^(n+1)/dx^(n+1) lgamma(x); order 0 is the digamma function.
 polygamma = primitive("polygamma", float_type, impl=_polygamma_impl, traits=EW)
+# Native: the C library's lgamma, element by element. polygamma runs in object mode (SciPy's
+# digamma and Hurwitz zeta have no Numba implementation).
+lgamma.numba = lambda g, e, ins: (f"sup.lgamma({ins[0]})" if not e.inputs[0].type.ndim else
+                                  f"sup.lgamma_flat(np.ascontiguousarray({ins[0]}).ravel()).reshape({ins[0]}.shape)")
 _set(lgamma, lambda ins, out: [polygamma(ins[0], order=0)])
 _set(polygamma, lambda ins, out, order=0: [polygamma(ins[0], order=order + 1)])
 

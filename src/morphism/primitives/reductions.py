@@ -438,6 +438,78 @@ reduce_any.numba = _nb_reduce("any")
 reduce_all.numba = _nb_reduce("all")
 
 
+def _nb_rows(g, e, x: str, src: str, axis: int, helper: str) -> str:
+    """`sup.<helper>` over the rows of the operand `x` (read from `src`, `x` converted) with
+    `axis` moved last, and its result moved back: a fresh C-ordered array."""
+    nd = e.inputs[0].type.ndim
+    perm = [k for k in range(nd) if k != axis] + [axis]
+    if axis != nd - 1:
+        src = f"np.transpose({src}, {tuple(perm)!r})"
+    rows = " * ".join(f"{x}.shape[{k}]" for k in perm[:-1]) or "1"
+    tmp = g._name(e.outputs[0]) + "_rows"
+    g.emit(f"{tmp} = sup.{helper}(np.ascontiguousarray({src}).reshape(({rows}, {x}.shape[{axis}])))")
+    moved = f"{tmp}.reshape({_shape_expr([f'{x}.shape[{k}]' for k in perm])})"
+    if axis == nd - 1:
+        return moved
+    return f"np.ascontiguousarray(np.transpose({moved}, {tuple(int(k) for k in np.argsort(perm))!r}))"
+
+
+def _nb_arg(fn):
+    # Numba's np.argmax/argmin take an axis but not keepdims; the axis is put back by a reshape.
+    def rule(g, e, ins):
+        x = e.inputs[0]
+        nd, axis, keepdims = x.type.ndim, e.params["axis"], e.params["keepdims"]
+        if nd == 0:
+            return "0"
+        r = f"np.{fn}({ins[0]})" if axis is None or nd == 1 else f"np.{fn}({ins[0]}, axis={axis})"
+        if not keepdims:
+            return r
+        dims = ["1" if axis is None or k == axis else f"{ins[0]}.shape[{k}]" for k in range(nd)]
+        return f"np.asarray({r}).reshape({_shape_expr(dims)})"
+
+    return rule
+
+
+def _nb_scan(helper):
+    # np.cumsum/np.cumprod of a 1-d array are Numba's (a sequential loop, as NumPy's
+    # accumulate); along one axis of more, a loop over the rows. Bools count in int64.
+    def rule(g, e, ins):
+        from ..backends.numba_backend import np_dtype
+
+        x, out = e.inputs[0], e.outputs[0].type
+        src = ins[0] if x.type.dtype == out.dtype else f"{ins[0]}.astype({np_dtype(out)})"
+        if x.type.ndim == 1:
+            return f"np.{helper}({src})"
+        return _nb_rows(g, e, ins[0], src, e.params["axis"], helper + "_rows")
+
+    return rule
+
+
+def _nb_sort(g, e, ins):
+    # Numba's np.sort sorts the last axis (NaN last, as NumPy); another axis is moved there.
+    nd, axis = e.inputs[0].type.ndim, e.params["axis"]
+    if axis == nd - 1:
+        return f"np.sort({ins[0]})"
+    perm = tuple(k for k in range(nd) if k != axis) + (axis,)
+    inv = tuple(int(k) for k in np.argsort(perm))
+    return f"np.ascontiguousarray(np.transpose(np.sort(np.transpose({ins[0]}, {perm!r})), {inv!r}))"
+
+
+def _nb_argsort(g, e, ins):
+    # Every kind is lowered to a stable sort (mergesort): where kind is quicksort or heapsort,
+    # NumPy leaves the order of tied elements unspecified (and its SIMD sorts differ between
+    # machines), so the stable order is one NumPy may give; with "stable" it is the one it gives.
+    if e.inputs[0].type.ndim == 1:
+        return f"np.argsort({ins[0]}, kind='mergesort')"
+    return _nb_rows(g, e, ins[0], ins[0], e.params["axis"], "argsort_rows")
+
+
+argmax.numba, argmin.numba = _nb_arg("argmax"), _nb_arg("argmin")
+cumsum.numba, cumprod.numba = _nb_scan("cumsum"), _nb_scan("cumprod")
+sort.numba, argsort.numba = _nb_sort, _nb_argsort
+searchsorted.numba = lambda g, e, ins: f"np.searchsorted({ins[0]}, {ins[1]}, side={e.params['side']!r})"
+
+
 # ---- batching (vmap): the batch is a leading axis, so every axis moves up by one -------------
 #   batch(args, batched, size, **params) -> [(out, is_batched), ...]   (see transforms/batchutil)
 

@@ -284,12 +284,52 @@ def _nb_squeeze(g, e, ins, axes):
     return f"np.ascontiguousarray({ins[0]}).reshape(({', '.join(keep)}{',' if len(keep) == 1 else ''}))"
 
 
+def _nb_joined(e, ins) -> list[str]:
+    """The operands of a join, each converted to the result's dtype."""
+    from ..backends.numba_backend import np_dtype
+
+    out = e.outputs[0].type
+    return [x if a.type.dtype == out.dtype else f"{x}.astype({np_dtype(out)})" if a.type.ndim
+            else f"{np_dtype(out)}({x})" for a, x in zip(e.inputs, ins)]
+
+
+def _nb_tuple(xs: list[str]) -> str:
+    return "(" + ", ".join(xs) + ("," if len(xs) == 1 else "") + ")"
+
+
+# Numba's np.concatenate and np.stack take a tuple of arrays of one ndim.
+def _nb_concatenate(g, e, ins, axis):
+    return f"np.concatenate({_nb_tuple(_nb_joined(e, ins))}, axis={axis % e.inputs[0].type.ndim})"
+
+
+def _nb_stack(g, e, ins, axis):
+    from ..backends.numba_backend import np_dtype
+
+    if e.inputs[0].type.ndim == 0:  # scalars: a 1-d array of them
+        return f"np.array([{', '.join(_nb_joined(e, ins))}], {np_dtype(e.outputs[0].type)})"
+    return f"np.stack({_nb_tuple(_nb_joined(e, ins))}, axis={axis % (e.inputs[0].type.ndim + 1)})"
+
+
+def _nb_roll(g, e, ins, axis):
+    # Numba's np.roll has no axis: the two pieces of the axis, concatenated in the other order.
+    x, nd = ins[0], e.inputs[0].type.ndim
+    axis %= nd
+    n, s = g._name(e.outputs[0]) + "_len", g._name(e.outputs[0]) + "_shift"
+    g.emit(f"{n} = {x}.shape[{axis}]")
+    g.emit(f"{s} = {n} - ({ins[1]} % {n}) if {n} else 0")
+    lead = ":, " * axis
+    return f"np.concatenate(({x}[{lead}{s}:], {x}[{lead}:{s}]), axis={axis})"
+
+
 reshape.numba = _nb_reshape
 transpose.numba = lambda g, e, ins: _nb_transpose(g, e, ins, **e.params)
 squeeze.numba = lambda g, e, ins: _nb_squeeze(g, e, ins, **e.params)
 range_len.numba = "sup.range_len({0}, {1}, {2})"
 copy.numba = "{0}.copy()"
 broadcast_to.numba = _nb_broadcast_to
+concatenate.numba = lambda g, e, ins: _nb_concatenate(g, e, ins, **e.params)
+stack.numba = lambda g, e, ins: _nb_stack(g, e, ins, **e.params)
+roll.numba = lambda g, e, ins: _nb_roll(g, e, ins, **e.params)
 
 
 # ---- batching (vmap): the batch is a leading axis; every member has the same shape ----------
