@@ -816,6 +816,104 @@ def _nb_matmul(g, e, ins):
 matmul.numba = _nb_matmul
 
 
+# einsum of one or two operands, without repeated labels in a term (a diagonal) and not of
+# bools (NumPy's einsum of bools is a logical or of ands), as a matrix product: "..." becomes
+# labels of its own; labels that only one operand has and the output lacks are summed first;
+# then the operands are transposed to (batch, kept, contracted) and (batch, contracted, kept),
+# multiplied (np.dot, BLAS, for one float product; sup.bmm otherwise) and the result transposed
+# to the output's order. Labels the two share broadcast as in NumPy (sup.bdim). Otherwise NumPy's
+# einsum runs in object mode. The result is always a fresh array (never a view of an operand).
+
+
+def _nb_einsum_terms(spec: str, ndims: list[int]) -> tuple[list[str], str]:
+    terms, out, ell = parse_einsum(spec, ndims)
+    fresh = [c for c in _string.ascii_letters if c not in spec][:ell]
+    def expand(t: str, nd: int) -> str:
+        k = nd - len(t.replace("...", ""))
+        return t.replace("...", "".join(fresh[ell - k:])) if "..." in t else t
+    return [expand(t, nd) for t, nd in zip(terms, ndims)], expand(out, ell + len(out.replace("...", "")))
+
+
+def _nb_prod(dims: list[str]) -> str:
+    return " * ".join(dims) or "1"
+
+
+def _nb_arrange(g, tmp: str, x: str, labels: str, keep: str, size: dict) -> str:
+    """`x` (axes named by `labels`) summed over the labels not in `keep` and transposed to
+    `keep`'s order: an expression (a view of `x` when nothing is summed)."""
+    perm = tuple(labels.index(c) for c in keep) + tuple(k for k, c in enumerate(labels) if c not in keep)
+    src = x if perm == tuple(range(len(labels))) else f"np.transpose({x}, {perm!r})"
+    if len(keep) == len(labels):
+        return src
+    shape = ", ".join(size[c] for c in keep)
+    summed = _nb_prod([size[c] for c in labels if c not in keep])
+    g.emit(f"{tmp} = sup.sum_rows(np.ascontiguousarray({src}).reshape(({_nb_prod([size[c] for c in keep])}, {summed})))")
+    return f"{tmp}.reshape(({shape}{',' if len(keep) == 1 else ''}))" if keep else f"{tmp}[0]"
+
+
+def _nb_einsum(g, e, ins, spec):
+    from ..backends.numba_backend import np_dtype
+
+    out_t = e.outputs[0].type
+    terms, out = _nb_einsum_terms(spec, [x.type.ndim for x in e.inputs])
+    if len(ins) > 2 or out_t.dtype == DType.bool or any(len(set(t)) != len(t) for t in terms):
+        g.fallback(e, ins)
+        return None
+    base = g._name(e.outputs[0])
+    xs = list(ins)
+    for k, a in enumerate(e.inputs):
+        if a.type.dtype != out_t.dtype:  # an int operand of a float product
+            xs[k] = f"{base}_{'ab'[k]}{out_t.dtype.value[0]}"
+            g.emit(f"{xs[k]} = {ins[k]}.astype({np_dtype(out_t)})")
+    size: dict[str, str] = {}
+    for x, t in zip(xs, terms):
+        for k, c in enumerate(t):
+            d = f"{x}.shape[{k}]"
+            if c in size:  # a label the operands share: one length (a local)
+                g.emit(f"{base}_{c} = sup.bdim({size[c]}, {d})")
+                d = f"{base}_{c}"
+            size[c] = d
+    if len(terms) == 1:
+        if not terms[0]:
+            return xs[0]
+        r = _nb_arrange(g, f"{base}_sum", xs[0], terms[0], out, size)
+        return r if len(out) < len(terms[0]) else f"{r}.copy()"
+    (ta, tb) = terms
+    # summed first: labels of one operand that neither the other operand nor the output has
+    ka = "".join(c for c in ta if c in tb or c in out)
+    kb = "".join(c for c in tb if c in ta or c in out)
+    if not ka or not kb:  # an operand summed to a scalar factor
+        g.fallback(e, ins)
+        return None
+    batch = [c for c in out if c in ka and c in kb]
+    contr = [c for c in ka if c in kb and c not in out]
+    fa = [c for c in out if c in ka and c not in kb]
+    fb = [c for c in out if c in kb and c not in ka]
+    ops = []
+    for k, (x, t, keep) in enumerate(zip(xs, (ta, tb), ("".join(batch + fa + contr), "".join(batch + contr + fb)))):
+        shared = [c for c in t if c in (tb if k == 0 else ta)]
+        if shared:  # broadcast the shared labels
+            shape = ", ".join(size[c] if c in shared else f"{x}.shape[{j}]" for j, c in enumerate(t))
+            x = f"np.broadcast_to({x}, ({shape}{',' if len(t) == 1 else ''}))"
+        ops.append(_nb_arrange(g, f"{base}_{'ab'[k]}", x, t, keep, size))
+    nb, nfa, nc, nfb = (_nb_prod([size[c] for c in ls]) for ls in (batch, fa, contr, fb))
+    a2, b2 = (f"np.ascontiguousarray({x})" for x in ops)
+    r = f"{base}_prod"
+    if not batch and out_t.dtype == DType.float64:
+        g.emit(f"{r} = np.dot({a2}.reshape(({nfa}, {nc})), {b2}.reshape(({nc}, {nfb})))")
+    else:
+        g.emit(f"{r} = sup.bmm({a2}.reshape(({nb}, {nfa}, {nc})), {b2}.reshape(({nb}, {nc}, {nfb})))")
+    got = batch + fa + fb
+    if not got:
+        return f"{r}.ravel()[0]"
+    r = f"{r}.reshape(({', '.join(size[c] for c in got)}{',' if len(got) == 1 else ''}))"
+    perm = tuple(got.index(c) for c in out)
+    return r if perm == tuple(range(len(out))) else f"np.ascontiguousarray(np.transpose({r}, {perm!r}))"
+
+
+einsum.numba = lambda g, e, ins: _nb_einsum(g, e, ins, **e.params)
+
+
 def _nb_lstsq(g, e, ins):
     # Numba's lstsq reads rcond=None as -1 (machine precision); NumPy's None is eps * max(m, n).
     rcond = e.params["rcond"]
@@ -824,6 +922,59 @@ def _nb_lstsq(g, e, ins):
 
 
 lstsq.numba = _nb_lstsq
+
+
+# One matrix: Numba's np.linalg, which calls the same LAPACK routines as NumPy's (getrf/getrs,
+# potrf, syevd, geqrf/orgqr, gesdd), so results agree to rounding, signs included. A stack of
+# matrices (more than 2 dimensions) runs NumPy's in object mode. Numba copies its operands to
+# Fortran order and returns some results in it: inputs and results are made C-ordered.
+
+
+def _c(x: str) -> str:
+    return f"np.ascontiguousarray({x})"
+
+
+def _nb_linalg(rule, native=lambda params: True):
+    def lower(g, e, ins):
+        if e.inputs[0].type.ndim != 2 or (len(e.inputs) > 1 and e.inputs[1].type.ndim > 2) or not native(e.params):
+            g.fallback(e, ins)
+            return None
+        return rule(g, e, [_c(x) for x in ins], **e.params)
+
+    return lower
+
+
+def _nb_cholesky(g, e, ins, upper):
+    # NumPy's upper factor reads the upper triangle: the lower factor of the transpose, transposed.
+    if upper:
+        return _c(f"np.linalg.cholesky({_c(f'{ins[0]}.T')}).T")
+    return _c(f"np.linalg.cholesky({ins[0]})")
+
+
+def _nb_eigh(g, e, ins, UPLO):
+    w, v = (g.name(o) for o in e.outputs)
+    g.emit(f"{w}, {v}_f = np.linalg.eigh({ins[0]})")
+    g.emit(f"{v} = {_c(v + '_f')}")
+    return None
+
+
+def _nb_svd(g, e, ins, full_matrices, compute_uv):
+    if compute_uv:
+        return f"sup.svd({ins[0]}, {full_matrices})"
+    return f"sup.svd({ins[0]}, False)[1]"  # Numba's svd always computes u and vh
+
+
+solve.numba = _nb_linalg(lambda g, e, ins: _c(f"np.linalg.solve({ins[0]}, {ins[1]})"))
+inv.numba = _nb_linalg(lambda g, e, ins: _c(f"np.linalg.inv({ins[0]})"))
+det.numba = _nb_linalg(lambda g, e, ins: f"np.linalg.det({ins[0]})")
+slogdet.numba = _nb_linalg(lambda g, e, ins: f"np.linalg.slogdet({ins[0]})")
+cholesky.numba = _nb_linalg(_nb_cholesky)
+# Numba's eigh reads the lower triangle. With UPLO="U", LAPACK's other reduction gives eigenvectors
+# of other signs than NumPy's (the lower triangle of the transpose is not the same computation):
+# that one stays in object mode.
+eigh.numba = _nb_linalg(_nb_eigh, native=lambda params: params["UPLO"] == "L")
+qr.numba = _nb_linalg(lambda g, e, ins: f"sup.qr({ins[0]})")
+svd.numba = _nb_linalg(_nb_svd)
 
 
 # ============================================================================================
