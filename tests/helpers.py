@@ -138,3 +138,23 @@ def assert_same(got: Any, expected: Any, rtol: float = RTOL, atol: float = ATOL,
 
     if got != expected:
         _fail(path, f"expected {expected!r}, got {got!r}")
+
+
+def assert_close_up_to_rounding(got: Any, want: Any) -> None:
+    """Two backends' results of one computation: the same pytree, values within rtol 1e-9 (and an
+    absolute 1e-12 of the leaf's scale, for sums that cancel), NaNs and infinities in the same
+    places. What separates them is floating-point reassociation, never a different formula."""
+    from morphism import pytree
+
+    gl, gt = pytree.flatten(got)
+    wl, wt = pytree.flatten(want)
+    assert gt == wt, f"pytree {gt} != {wt}"
+    for k, (g, w) in enumerate(zip(gl, wl)):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.shape == w.shape and g.dtype.kind == w.dtype.kind, f"leaf {k}: {g.dtype}{g.shape} != {w.dtype}{w.shape}"
+        if w.dtype.kind != "f":
+            np.testing.assert_array_equal(g, w, err_msg=f"leaf {k}")
+            continue
+        finite = np.abs(w[np.isfinite(w)])
+        scale = 1.0 + (float(np.max(finite)) if finite.size else 0.0)
+        np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12 * scale, equal_nan=True, err_msg=f"leaf {k}")

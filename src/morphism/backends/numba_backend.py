@@ -89,6 +89,7 @@ class _Liveness:
         self.copy_init: set[tuple[int, int]] = set()  # (id(loop eqn), carry k) copied at entry
         self.copy_back: set[tuple[int, int]] = set()  # (id(loop eqn), carry k) copied at the back edge
         self.cond_of: dict[Var, tuple[Eqn, int]] = {}  # cond result -> (its cond, its index)
+        self.tape_kept: set[int] = set()  # id(eqn) of tape_push whose pushed-to tape is read later
         self._collect(func.body, top=True)
         self._block(func.body, set(func.body.results) & _vars_set(func.body.results))
 
@@ -154,6 +155,8 @@ class _Liveness:
                         self.owned.add(o)
             elif name in ("for_range", "while_loop"):
                 self._loop(e, live)
+            elif name == "tape_push" and e.inputs[0] in live:
+                self.tape_kept.add(id(e))  # a tape of tapes saves it (reverse over reverse mode)
             if name not in ("dim", "size"):  # a shape query reads no data: writes in place keep shapes
                 self._mark(live, e.inputs)
             for sub in e.blocks():

@@ -263,10 +263,17 @@ def _nb_tape_new(g, e, ins, elem):
 
 def _nb_tape_push(g, e, ins):
     t = e.inputs[0].type
-    # The pushed-to version is dead afterwards (reverse mode uses tapes linearly), so the new
-    # version lives in the same two locals: no array is reassigned in the loop.
-    g.coalesce(e.outputs[0], e.inputs[0])
-    buf, n = _nb_tape_parts(g, e.inputs[0])
+    if g.live is not None and id(e) in g.live.tape_kept:
+        # The pushed-to version is read later (reverse over reverse mode saves it on a tape of
+        # tapes): the new version gets locals of its own. They share the buffer, which is
+        # safe: the old version reads only the entries below its length.
+        buf, n = _nb_tape_parts(g, e.outputs[0])
+        g.emit(f"{buf}, {n} = {', '.join(_nb_tape_parts(g, e.inputs[0]))}")
+    else:
+        # The pushed-to version is dead afterwards (reverse mode uses tapes linearly), so the
+        # new version lives in the same two locals: no array is reassigned in the loop.
+        g.coalesce(e.outputs[0], e.inputs[0])
+        buf, n = _nb_tape_parts(g, e.inputs[0])
     if isinstance(t.elem, Scalar):
         if id(e) not in g.reserved:  # else the loop made room for it (numba_backend._reserve_tapes)
             g.emit(f"if {n} >= {buf}.shape[0]:")
@@ -290,6 +297,70 @@ def _nb_tape_get(g, e, ins):
 
 def _nb_tape_len(g, e, ins):
     return _nb_tape_parts(g, e.inputs[0])[1]
+
+
+# Higher order: the tangents and cotangents of tapes. These build new tapes (copying, as the
+# interpreter does), since the tape they start from may still be read. A typed-List tape (of
+# arrays, or of tapes of scalars as (buffer, length) pairs) is rebuilt entry by entry; entries
+# are never written in place, so the new tape shares those it keeps.
+
+
+def _nb_entry_zeros(elem, x: str) -> str:
+    return f"np.zeros_like({x})" if isinstance(elem, Array) else f"(np.zeros_like({x}[0]), {x}[1])"
+
+
+def _nb_entry_sum(elem, x: str, y: str) -> str:
+    if isinstance(elem, Array):
+        return f"np.ascontiguousarray({x} + {y})"
+    return f"({x}[0][:{x}[1]] + {y}[0][:{x}[1]], {x}[1])"
+
+
+def _nb_rebuilt(g, e, n: str, entry) -> str:
+    """A typed-List tape of `n` entries `entry(k)` (an expression of the index k), as the
+    output of `e`; returns its buffer's name."""
+    from ..backends.numba_backend import Unsupported
+
+    elem = e.outputs[0].type.elem
+    if not (isinstance(elem, Array) or isinstance(elem, Tape) and isinstance(elem.elem, Scalar)):
+        raise Unsupported(f"{e.prim.name} of a {e.outputs[0].type}")
+    out, k = _nb_tape_parts(g, e.outputs[0]), g._name(e.outputs[0]) + "_k"
+    g.emit(f"{out[0]} = List.empty_list({g.tape_elem_type(elem)})")
+    g.emit(f"for {k} in range({n}):")
+    g.emit(f"    {out[0]}.append({entry(k)})")
+    g.emit(f"{out[1]} = {n}")
+    return out[0]
+
+
+def _nb_tape_zeros_like(g, e, ins):
+    buf, n = _nb_tape_parts(g, e.inputs[0])
+    elem = e.inputs[0].type.elem
+    if isinstance(elem, Scalar):
+        return f"np.zeros_like({buf}), {n}"
+    _nb_rebuilt(g, e, n, lambda k: _nb_entry_zeros(elem, f"{buf}[{k}]"))
+    return None
+
+
+def _nb_tape_add(g, e, ins):
+    (a, n), (b, _) = _nb_tape_parts(g, e.inputs[0]), _nb_tape_parts(g, e.inputs[1])
+    elem = e.inputs[0].type.elem
+    if isinstance(elem, Scalar):
+        return f"{a}[:{n}] + {b}[:{n}], {n}"
+    _nb_rebuilt(g, e, n, lambda k: _nb_entry_sum(elem, f"{a}[{k}]", f"{b}[{k}]"))
+    return None
+
+
+def _nb_tape_add_at(g, e, ins):
+    buf, n = _nb_tape_parts(g, e.inputs[0])
+    elem, k, v = e.inputs[0].type.elem, ins[1], ins[2]
+    if isinstance(elem, Scalar):
+        out, out_n = _nb_tape_parts(g, e.outputs[0])
+        g.emit(f"{out} = {buf}.copy()")
+        g.emit(f"{out}[{k}] += {v}")
+        g.emit(f"{out_n} = {n}")
+        return None
+    out = _nb_rebuilt(g, e, n, lambda j: f"{buf}[{j}]")
+    g.emit(f"{out}[{k}] = {_nb_entry_sum(elem, f'{buf}[{k}]', v if isinstance(elem, Array) else f'({v})')}")
+    return None
 
 
 def _nb_sum_to_shape(g, e, ins):
@@ -317,6 +388,9 @@ tape_new.numba = lambda g, e, ins: _nb_tape_new(g, e, ins, **e.params)
 tape_push.numba = _nb_tape_push
 tape_get.numba = _nb_tape_get
 tape_len.numba = _nb_tape_len
+tape_zeros_like.numba = _nb_tape_zeros_like
+tape_add.numba = _nb_tape_add
+tape_add_at.numba = _nb_tape_add_at
 
 
 # ---- batching (vmap): a batched tape holds batched entries; its length is the same for all ---
