@@ -399,6 +399,7 @@ def _shape_residuals(blk: Block, resid: list[Var], fwd: Builder) -> tuple[Block,
 
 
 _VIEWS = ("getitem", "transpose", "squeeze")
+_CHEAP_SCALAR = ("add", "sub", "mul", "neg")  # one instruction: cheaper again than a tape's store and load
 
 
 def _rematerialised(blk: Block, resid: list[Var], fwd: Builder, inside: set[Var], index: Var | None
@@ -417,6 +418,19 @@ def _rematerialised(blk: Block, resid: list[Var], fwd: Builder, inside: set[Var]
             continue  # advanced indexing copies
         if all(not isinstance(a, Var) or a is index or a not in inside for a in e.inputs):
             again[r] = e
+    # A scalar sum, difference or product of values the backward reads anyway (saved residuals,
+    # values from outside the loop) is recomputed too: `y - x` when y and x are saved.
+    saved = set(resid) - set(again)
+    pinned: set[Var] = set()  # residuals a recomputation reads: they stay saved
+    for r in resid:
+        e = made_by.get(r)
+        if (r in again or r in pinned or e is None or e.prim.name not in _CHEAP_SCALAR
+                or not isinstance(r.type, Scalar) or e.params or len(e.outputs) != 1):
+            continue
+        if all(not isinstance(a, Var) or a is index or a not in inside or (a in saved and a is not r) for a in e.inputs):
+            again[r] = e
+            saved.discard(r)
+            pinned.update(a for a in e.inputs if isinstance(a, Var) and a in saved)
     if not again:
         return blk, resid
     fresh = {r: Var(r.type, r.hint) for r in again}
