@@ -151,7 +151,8 @@ def assert_close_up_to_rounding(got: Any, want: Any) -> None:
     assert gt == wt, f"pytree {gt} != {wt}"
     for k, (g, w) in enumerate(zip(gl, wl)):
         g, w = np.asarray(g), np.asarray(w)
-        assert g.shape == w.shape and g.dtype.kind == w.dtype.kind, f"leaf {k}: {g.dtype}{g.shape} != {w.dtype}{w.shape}"
+        assert g.shape == w.shape and g.dtype.kind == w.dtype.kind, \
+            f"leaf {k}: {g.dtype}{g.shape} != {w.dtype}{w.shape}"
         if w.dtype.kind != "f":
             np.testing.assert_array_equal(g, w, err_msg=f"leaf {k}")
             continue

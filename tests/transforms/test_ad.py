@@ -1,5 +1,6 @@
 """Derivatives of user-like programs with control flow, against finite differences and
-against each other (grad vs jvp, jacfwd vs jacrev), to third order."""
+against each other (grad vs jvp, jacfwd vs jacrev), to third order, on both backends (native
+results also equal the interpreter's up to floating-point reassociation: `ad_oracles.run`)."""
 
 import math
 import tracemalloc
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import morphism as mo
+from ad_oracles import JVP, VJP, backends, grad_of_grad, run
 
 EPS = 1e-6
 
@@ -29,8 +31,8 @@ def fd_grad(f, args, argnum=0):
     return g if x.ndim else float(g)
 
 
-def check_grad(f, args, argnum=0, rtol=1e-5, atol=1e-7):
-    got = mo.grad(f, argnums=argnum)(*args)
+def check_grad(f, args, backend, argnum=0, rtol=1e-5, atol=1e-7):
+    got = run(backend, mo.grad, f, *args, argnums=argnum)
     want = fd_grad(f, args, argnum)
     np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
     return got
@@ -141,6 +143,7 @@ def lorenz_loss(params):
     return total / 100.0
 
 
+@pytest.mark.parametrize("backend", backends())
 @pytest.mark.parametrize("f,args", [
     (newton_sqrt, (2.0,)),
     (newton_sqrt, (9.5,)),
@@ -154,13 +157,14 @@ def lorenz_loss(params):
     (loop_with_continue_break, (3.0,)),
     (lorenz_loss, (np.array([10.0, 28.0, 8.0 / 3.0]),)),
 ])
-def test_grad_matches_finite_differences(f, args):
-    check_grad(f, args, rtol=1e-4 if f is adaptive_euler else 1e-5)
+def test_grad_matches_finite_differences(f, args, backend):
+    check_grad(f, args, backend, rtol=1e-4 if f is adaptive_euler else 1e-5)
 
 
-def test_grad_of_dict_params_is_a_dict():
+@pytest.mark.parametrize("backend", backends())
+def test_grad_of_dict_params_is_a_dict(backend):
     p = {"k": 2.0, "scale": 1.5}
-    g = mo.grad(records_and_helpers)(p)
+    g = run(backend, mo.grad, records_and_helpers, p)
     assert set(g) == {"k", "scale"}
     for key in p:
         hi, lo = dict(p), dict(p)
@@ -170,38 +174,41 @@ def test_grad_of_dict_params_is_a_dict():
         assert g[key] == pytest.approx(fd, rel=1e-5)
 
 
-def test_argnums_tuple_and_value_and_grad():
+@pytest.mark.parametrize("backend", backends())
+def test_argnums_tuple_and_value_and_grad(backend):
     def f(x, y, n):
         return x * y ** 2 + n
 
-    v, (gx, gy) = mo.value_and_grad(f, argnums=(0, 1))(2.0, 3.0, 4)
+    v, (gx, gy) = run(backend, mo.value_and_grad, f, 2.0, 3.0, 4, argnums=(0, 1))
     assert (v, gx, gy) == (22.0, 9.0, 12.0)
 
 
-def test_has_aux():
+@pytest.mark.parametrize("backend", backends())
+def test_has_aux(backend):
     def f(x):
         return x * x, {"twice": 2 * x}
 
-    g, aux = mo.grad(f, has_aux=True)(3.0)
+    g, aux = run(backend, mo.grad, f, 3.0, has_aux=True)
     assert g == 6.0 and aux["twice"] == 6.0
 
 
+def two_outputs(a, b):
+    s = a
+    for i in range(4):
+        s = math.sin(s * b) + a * s
+        if s > 2.0:
+            s = s * 0.5
+    return s, s * a
+
+
+@pytest.mark.parametrize("backend", backends())
 @given(st.floats(0.1, 3.0), st.floats(-2.0, 2.0))
 @settings(max_examples=25, deadline=None)
-def test_jvp_equals_vjp_on_a_loop(x, y):
-    def f(a, b):
-        s = a
-        for i in range(4):
-            s = math.sin(s * b) + a * s
-            if s > 2.0:
-                s = s * 0.5
-        return s, s * a
-
+def test_jvp_equals_vjp_on_a_loop(backend, x, y):
     w = (0.7, -1.3)
     v = (0.4, 2.0)
-    _, jv = mo.jvp(f, (x, y), v)
-    _, back = mo.vjp(f, x, y)
-    jtw = back(w)
+    _, jv = run(backend, JVP, two_outputs, (x, y), v)
+    jtw = run(backend, VJP, two_outputs, (x, y), w)
     lhs = w[0] * jv[0] + w[1] * jv[1]
     rhs = jtw[0] * v[0] + jtw[1] * v[1]
     assert lhs == pytest.approx(rhs, rel=1e-9, abs=1e-12)
@@ -214,11 +221,13 @@ def vec_fn(x):
     return y
 
 
-def test_jacfwd_equals_jacrev():
+@pytest.mark.parametrize("backend", backends())
+def test_jacfwd_equals_jacrev(backend):
     x = np.array([0.3, -0.7, 1.1])
-    np.testing.assert_allclose(mo.jacfwd(vec_fn)(x), mo.jacrev(vec_fn)(x), rtol=1e-12)
+    fwd = run(backend, mo.jacfwd, vec_fn, x)
+    np.testing.assert_allclose(fwd, run(backend, mo.jacrev, vec_fn, x), rtol=1e-12)
     fd = np.stack([(vec_fn(x + EPS * e) - vec_fn(x - EPS * e)) / (2 * EPS) for e in np.eye(3)], axis=1)
-    np.testing.assert_allclose(mo.jacfwd(vec_fn)(x), fd, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(fwd, fd, rtol=1e-6, atol=1e-8)
 
 
 def scalar_loop(x):
@@ -228,21 +237,31 @@ def scalar_loop(x):
     return acc
 
 
-def test_hessian_and_third_order():
+def jacfwd_of_hessian(f):
+    return mo.jacfwd(mo.hessian(f))
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_hessian_and_third_order(backend):
     x = np.array([0.3, -0.7, 1.1])
-    H = mo.hessian(scalar_loop)(x)
+    H = run(backend, mo.hessian, scalar_loop, x)
     g = mo.grad(scalar_loop)
     fd = np.stack([(g(x + EPS * e) - g(x - EPS * e)) / (2 * EPS) for e in np.eye(3)], axis=1)
     np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(H, H.T, atol=1e-12)
-    T = mo.jacfwd(mo.hessian(scalar_loop))(x)
+    T = run(backend, jacfwd_of_hessian, scalar_loop, x)
     assert T.shape == (3, 3, 3)
     h = mo.hessian(scalar_loop)
     fd3 = np.stack([(h(x + EPS * e) - h(x - EPS * e)) / (2 * EPS) for e in np.eye(3)], axis=2)
     np.testing.assert_allclose(T, fd3, rtol=1e-4, atol=1e-6)
 
 
-def test_grad_of_grad_through_loop_and_branch():
+def grad_of_grad_of_grad(f):
+    return mo.grad(mo.grad(mo.grad(f)))
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_grad_of_grad_through_loop_and_branch(backend):
     def f(x, y):
         acc = 0.0
         for i in range(5):
@@ -251,21 +270,26 @@ def test_grad_of_grad_through_loop_and_branch():
                 acc = acc * 0.5
         return acc
 
-    gg = mo.grad(mo.grad(f))(0.7, 1.3)
+    gg = run(backend, grad_of_grad, f, 0.7, 1.3)
     g = mo.grad(f)
     assert gg == pytest.approx((g(0.7 + EPS, 1.3) - g(0.7 - EPS, 1.3)) / (2 * EPS), rel=1e-5)
-    ggg = mo.grad(mo.grad(mo.grad(f)))(0.7, 1.3)
+    ggg = run(backend, grad_of_grad_of_grad, f, 0.7, 1.3)
     assert ggg == pytest.approx((mo.grad(mo.grad(f))(0.7 + EPS, 1.3) - mo.grad(mo.grad(f))(0.7 - EPS, 1.3)) / (2 * EPS),
                                 rel=1e-4)
 
 
-def test_jvp_of_grad_and_grad_of_while():
+def jvp_of_grad(f):
+    return JVP(mo.grad(f))
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_jvp_of_grad_and_grad_of_while(backend):
     def f(a):
         return newton_sqrt(a) + a
 
     x = 2.5
-    _, t = mo.jvp(mo.grad(f), (x,), (1.0,))
-    assert t == pytest.approx(mo.grad(mo.grad(f))(x), rel=1e-9)
+    _, t = run(backend, jvp_of_grad, f, (x,), (1.0,))
+    assert t == pytest.approx(run(backend, grad_of_grad, f, x), rel=1e-9)
     assert t == pytest.approx(0.75 * x ** -0.5, rel=1e-6)  # d2/da2 (a**1.5 + a)
 
 
@@ -296,16 +320,17 @@ def test_ir_of_grad_keeps_only_needed_residuals():
 # ---- conventions and errors -------------------------------------------------------------------
 
 
-def test_floor_and_argmax_follow_jax_conventions():
+@pytest.mark.parametrize("backend", backends())
+def test_floor_and_argmax_follow_jax_conventions(backend):
     def f(x):
         return np.floor(x) * 2.0 + x
 
-    assert mo.grad(f)(1.7) == 1.0
+    assert run(backend, mo.grad, f, 1.7) == 1.0
 
     def g(x):
         return x[np.argmax(x)] * 3.0
 
-    np.testing.assert_array_equal(mo.grad(g)(np.array([1.0, 5.0, 2.0])), [0.0, 3.0, 0.0])
+    np.testing.assert_array_equal(run(backend, mo.grad, g, np.array([1.0, 5.0, 2.0])), [0.0, 3.0, 0.0])
 
 
 def test_grad_with_respect_to_an_integer_is_an_error():
@@ -345,7 +370,8 @@ def test_primitive_without_rule_is_an_error_with_location():
     assert "test_ad.py" in str(e.value) and "custom_vjp" in str(e.value)
 
 
-def test_custom_rules_are_honoured_in_both_modes():
+@pytest.mark.parametrize("backend", backends())
+def test_custom_rules_are_honoured_in_both_modes(backend):
     @mo.custom_jvp
     def twice_grad(x):
         return math.sin(x)
@@ -364,5 +390,5 @@ def test_custom_rules_are_honoured_in_both_modes():
     def f(x):
         return twice_grad(x) + hundred(x) + mo.stop_gradient(x * x)
 
-    assert mo.grad(f)(2.0) == pytest.approx(102.0)
-    assert mo.jvp(f, (2.0,), (1.0,))[1] == pytest.approx(5.0)
+    assert run(backend, mo.grad, f, 2.0) == pytest.approx(102.0)
+    assert run(backend, JVP, f, (2.0,), (1.0,))[1] == pytest.approx(5.0)

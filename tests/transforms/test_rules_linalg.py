@@ -5,7 +5,12 @@ and <w, J v> (forward) against <J^T w, v> (reverse). Second order through `grad(
 scalar path t -> f(a + t b), checked by differencing the (verified) first derivative.
 
 cholesky and eigh follow the symmetric convention: tangents are symmetric and the finite
-differences of a gradient are taken along symmetric directions (e_ij + e_ji)."""
+differences of a gradient are taken along symmetric directions (e_ij + e_ji).
+
+Every check runs on both backends; native results also equal the interpreter's up to
+floating-point reassociation (`ad_oracles.run`). The native backend runs the cases named in
+`native=` (and `backends()`) by default: a decomposition's derivatives take Numba several seconds
+each to compile. MORPHISM_TEST_NATIVE_AD=all runs every case on both (tests/ad_oracles.py)."""
 
 import numpy as np
 import pytest
@@ -14,6 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import morphism as mo
+from ad_oracles import JVP, VJP, backends, grad_of_grad, on_both, run
 
 SETTINGS = settings(max_examples=20, deadline=None)
 H = 1e-6  # finite-difference step
@@ -85,9 +91,10 @@ def _sym(x):
     return (x + np.swapaxes(x, -1, -2)) / 2 if np.ndim(x) >= 2 else x
 
 
-def check(f, args, seed, sym=(), loss=None, rtol=1e-5, atol=1e-6):
-    """jvp, vjp (and grad of `loss(*args, *w)`) of f at args against finite differences, and
-    forward against reverse. `sym`: indices of arguments read as symmetric matrices."""
+def check(f, args, seed, backend, sym=(), loss=None, rtol=1e-5, atol=1e-6):
+    """jvp, vjp (and grad of `loss(*args, *w)`) of f at args on `backend` against finite
+    differences, and forward against reverse. `sym`: indices of arguments read as symmetric
+    matrices."""
     rng = np.random.default_rng(seed)
     args = [np.asarray(a, dtype=np.float64) for a in args]
     want = f(*args)
@@ -95,13 +102,11 @@ def check(f, args, seed, sym=(), loss=None, rtol=1e-5, atol=1e-6):
     v = [_sym(t) if k in sym else t for k, t in enumerate(v)]
     w = [rng.standard_normal(o.shape) for o in _leaves(want)]
 
-    out, out_dot = mo.jvp(f, tuple(args), tuple(v))
+    out, out_dot = run(backend, JVP, f, tuple(args), tuple(v))
     _close(out, want, rtol=1e-9, atol=1e-10)
     _close(out_dot, _tree(want, _fd_jvp(f, args, v)), rtol, atol)
 
-    out2, back = mo.vjp(f, *args)
-    _close(out2, want, rtol=1e-9, atol=1e-10)
-    cts = back(_tree(want, w))
+    cts = run(backend, VJP, f, tuple(args), _tree(want, w))
     fd = _fd_grad(f, args, w, sym)
     for c, g in zip(cts, fd):
         _close(c, g, rtol, atol)
@@ -111,7 +116,7 @@ def check(f, args, seed, sym=(), loss=None, rtol=1e-5, atol=1e-6):
     np.testing.assert_allclose(forward, reverse, rtol=1e-8, atol=1e-9)
 
     if loss is not None:
-        g = mo.grad(loss, argnums=tuple(range(len(args))))(*args, *w)
+        g = run(backend, mo.grad, loss, *args, *w, argnums=tuple(range(len(args))))
         for c, d in zip(g, fd):
             _close(c, d, rtol, atol)
 
@@ -184,21 +189,21 @@ MATMUL_SHAPES = [
 ]
 
 
-@pytest.mark.parametrize("sa,sb", MATMUL_SHAPES)
+@pytest.mark.parametrize("sa, sb, backend", on_both(MATMUL_SHAPES, native=[((2, 3), (3, 4))]))
 @given(data=st.data(), seed=seeds)
 @settings(max_examples=5, deadline=None)
-def test_matmul(sa, sb, data, seed):
+def test_matmul(sa, sb, data, seed, backend):
     a, b = data.draw(floats(sa)), data.draw(floats(sb))
-    check(mm, [a, b], seed, loss=mm_loss if len(sa) + len(sb) > 2 else None)
+    check(mm, [a, b], seed, backend, loss=mm_loss if len(sa) + len(sb) > 2 else None)
 
 
-def test_matmul_int_operand_has_no_cotangent():
+@pytest.mark.parametrize("backend", backends())
+def test_matmul_int_operand_has_no_cotangent(backend):
     a, b = np.arange(6.0).reshape(2, 3), np.arange(12).reshape(3, 4)
-    out, back = mo.vjp(mm, a, b)
-    ca, cb = back(np.ones((2, 4)))
+    ca, cb = run(backend, VJP, mm, (a, b), np.ones((2, 4)))
     np.testing.assert_allclose(ca, np.ones((2, 4)) @ b.T)
     assert not np.any(cb)
-    _, out_dot = mo.jvp(mm, (a, b), (np.ones((2, 3)), np.zeros((3, 4))))
+    _, out_dot = run(backend, JVP, mm, (a, b), (np.ones((2, 3)), np.zeros((3, 4))))
     np.testing.assert_allclose(out_dot, np.ones((2, 3)) @ b)
 
 
@@ -246,12 +251,12 @@ EINSUM_CASES = [
 ]
 
 
-@pytest.mark.parametrize("spec,shapes", EINSUM_CASES)
+@pytest.mark.parametrize("spec, shapes, backend", on_both(EINSUM_CASES, native=EINSUM_CASES[:1] + EINSUM_CASES[4:5]))
 @given(data=st.data(), seed=seeds)
 @settings(max_examples=5, deadline=None)
-def test_einsum(spec, shapes, data, seed):
+def test_einsum(spec, shapes, data, seed, backend):
     args = [data.draw(floats(s)) for s in shapes]
-    check(einsum_fn(spec, len(args)), args, seed)
+    check(einsum_fn(spec, len(args)), args, seed, backend)
 
 
 # ---- solve, inv, det, slogdet ----------------------------------------------------------------
@@ -292,26 +297,28 @@ SOLVE_SHAPES = [  # (a, b): vector and matrix right-hand sides, batched and broa
 ]
 
 
-@pytest.mark.parametrize("sa,sb", SOLVE_SHAPES)
+@pytest.mark.parametrize("sa, sb, backend", on_both(SOLVE_SHAPES, native=SOLVE_SHAPES[:1]))
 @given(data=st.data(), seed=seeds)
 @settings(max_examples=5, deadline=None)
-def test_solve(sa, sb, data, seed):
+def test_solve(sa, sb, data, seed, backend):
     a, b = data.draw(well_conditioned(sa)), data.draw(floats(sb))
-    check(solve_f, [a, b], seed, loss=solve_loss)
+    check(solve_f, [a, b], seed, backend, loss=solve_loss)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(a=st.tuples(batches, sizes).flatmap(lambda bn: well_conditioned(bn[0] + (bn[1], bn[1]))), seed=seeds)
 @SETTINGS
-def test_inv(a, seed):
-    check(inv_f, [a], seed, loss=inv_loss)
+def test_inv(backend, a, seed):
+    check(inv_f, [a], seed, backend, loss=inv_loss)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(a=st.tuples(batches, sizes).flatmap(lambda bn: well_conditioned(bn[0] + (bn[1], bn[1]))), seed=seeds)
 @SETTINGS
-def test_det_and_slogdet(a, seed):
+def test_det_and_slogdet(backend, a, seed):
     a = a * np.where(np.arange(a.shape[-1]) == 0, -1.0, 1.0)  # a negative determinant too
-    check(det_f, [a / 2], seed)
-    check(slogdet_f, [a], seed, loss=logdet_loss)
+    check(det_f, [a / 2], seed, backend)
+    check(slogdet_f, [a], seed, backend, loss=logdet_loss)
 
 
 # ---- cholesky, qr, eigh, svd -----------------------------------------------------------------
@@ -329,21 +336,23 @@ def chol_loss(a, w):
     return np.sum(np.linalg.cholesky(a) * w)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(a=st.tuples(sizes, batches).flatmap(lambda nb: spd(*nb)), seed=seeds)
 @SETTINGS
-def test_cholesky(a, seed):
-    check(chol_f, [a], seed, sym=(0,), loss=chol_loss)
-    check(chol_upper, [a], seed, sym=(0,))
+def test_cholesky(backend, a, seed):
+    check(chol_f, [a], seed, backend, sym=(0,), loss=chol_loss)
+    check(chol_upper, [a], seed, backend, sym=(0,))
 
 
 def cholesky_of_gram(b):
     return np.linalg.cholesky(b @ b.T + np.eye(b.shape[0]))
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(b=floats((3, 2)), seed=seeds)
 @settings(max_examples=10, deadline=None)
-def test_cholesky_of_an_unconstrained_input(b, seed):
-    check(cholesky_of_gram, [b], seed)
+def test_cholesky_of_an_unconstrained_input(backend, b, seed):
+    check(cholesky_of_gram, [b], seed, backend)
 
 
 def qr_f(a):
@@ -360,14 +369,15 @@ def qr_loss(a, wq, wr):
     return np.sum(q * wq) + np.sum(r * wr)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(a=st.tuples(batches, sizes, sizes).flatmap(lambda s: well_conditioned(s[0] + (s[1], s[2]))), seed=seeds)
 @settings(max_examples=30, deadline=None)
-def test_qr_tall_square_and_wide(a, seed):
+def test_qr_tall_square_and_wide(backend, a, seed):
     # LAPACK's Householder QR jumps (a sign of r) where a column is exactly zero below the
     # diagonal: keep away from such points.
     a = a + 0.05 + 0.01 * np.arange(a.size).reshape(a.shape)
-    check(qr_f, [a], seed, loss=qr_loss)
-    check(qr_r, [a], seed)
+    check(qr_f, [a], seed, backend, loss=qr_loss)
+    check(qr_r, [a], seed, backend)
 
 
 def eigh_f(a):
@@ -384,11 +394,12 @@ def eigh_loss(a, ww, wv):
     return np.sum(w * ww) + np.sum(v * v[..., :1, :] * wv)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(a=st.tuples(sizes, batches).flatmap(lambda nb: with_eigenvalues(*nb)), seed=seeds)
 @SETTINGS
-def test_eigh(a, seed):
-    check(eigh_f, [a], seed, sym=(0,), loss=eigh_loss)
-    check(eigvalsh_f, [a], seed, sym=(0,))
+def test_eigh(backend, a, seed):
+    check(eigh_f, [a], seed, backend, sym=(0,), loss=eigh_loss)
+    check(eigvalsh_f, [a], seed, backend, sym=(0,))
 
 
 def svd_f(a):
@@ -411,17 +422,19 @@ def svd_loss(a, wu, ws, wv):
     return np.sum(u * vh[..., :, 0][..., None, :] * wu) + np.sum(s * ws) + np.sum(vh * u[..., 0, :][..., :, None] * wv)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(a=st.tuples(sizes, sizes, batches).flatmap(lambda s: with_singular_values(*s)), seed=seeds)
 @settings(max_examples=30, deadline=None)
-def test_svd_tall_square_and_wide(a, seed):
-    check(svd_f, [a], seed, loss=svd_loss)
-    check(svdvals_f, [a], seed)
+def test_svd_tall_square_and_wide(backend, a, seed):
+    check(svd_f, [a], seed, backend, loss=svd_loss)
+    check(svdvals_f, [a], seed, backend)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(a=st.tuples(sizes, batches).flatmap(lambda nb: with_singular_values(nb[0], nb[0], nb[1])), seed=seeds)
 @settings(max_examples=10, deadline=None)
-def test_svd_full_matrices_square(a, seed):
-    check(svd_full, [a], seed)
+def test_svd_full_matrices_square(backend, a, seed):
+    check(svd_full, [a], seed, backend)
 
 
 def test_svd_full_matrices_rectangular_is_refused():
@@ -442,12 +455,13 @@ def lstsq_loss(a, b, wx, wr, ws):
     return np.sum(x * wx) + np.sum(residuals * wr) + np.sum(s * ws)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(data=st.data(), m=sizes, n=sizes, k=st.sampled_from([None, 1, 2]), seed=seeds)
 @settings(max_examples=30, deadline=None)
-def test_lstsq_tall_square_and_wide(data, m, n, k, seed):
+def test_lstsq_tall_square_and_wide(backend, data, m, n, k, seed):
     a = data.draw(with_singular_values(m, n, ()))
     b = data.draw(floats((m,) if k is None else (m, k)))
-    check(lstsq_f, [a, b], seed, loss=lstsq_loss)
+    check(lstsq_f, [a, b], seed, backend, loss=lstsq_loss)
 
 
 def test_lstsq_rank_has_no_derivative():
@@ -479,30 +493,34 @@ def pinv_f(a):
     return np.linalg.pinv(a)
 
 
+@pytest.mark.parametrize("backend", backends())
 @given(x=floats((4,), 0.1, 1.0).map(lambda x: x * np.array([1.0, -2.0, 3.0, -4.0])), seed=seeds)
 @settings(max_examples=10, deadline=None)
-def test_vector_norms(x, seed):
-    check(norm_vec, [x], seed)
+def test_vector_norms(backend, x, seed):
+    check(norm_vec, [x], seed, backend)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(a=with_singular_values(3, 3, ()), seed=seeds)
 @settings(max_examples=10, deadline=None)
-def test_matrix_norms(a, seed):
+def test_matrix_norms(backend, a, seed):
     # Distinct entries keep the max/min of the column and row sums away from ties.
     a = a + np.array([[0.0, 10.0, 20.0], [30.0, 40.0, 50.0], [60.0, 70.0, 80.0]]) * 1e-1
-    check(norm_mat, [a], seed, rtol=1e-4, atol=1e-5)
+    check(norm_mat, [a], seed, backend, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(a=floats((3, 3)), b=floats((3, 3)), v=floats((3,)), seed=seeds)
 @settings(max_examples=10, deadline=None)
-def test_products(a, b, v, seed):
-    check(products, [a, b, v], seed)
+def test_products(backend, a, b, v, seed):
+    check(products, [a, b, v], seed, backend)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(a=st.tuples(sizes, sizes).flatmap(lambda s: with_singular_values(s[0], s[1], ())), seed=seeds)
 @settings(max_examples=10, deadline=None)
-def test_pinv(a, seed):
-    check(pinv_f, [a], seed)
+def test_pinv(backend, a, seed):
+    check(pinv_f, [a], seed, backend)
 
 
 # ---- second order: grad(grad(f)) along t -> a + t b ------------------------------------------
@@ -549,67 +567,72 @@ def lstsq_t(t, a, b, c):
     return np.sum(x ** 2) + np.sum(res) + np.sum(s ** 2)
 
 
-def _second(f, t, *args):
+def _second(f, backend, t, *args):
     g = mo.grad(f)
-    d2 = mo.grad(mo.grad(f))(t, *args)
+    d2 = run(backend, grad_of_grad, f, t, *args)
     fd = (g(t + 1e-5, *args) - g(t - 1e-5, *args)) / 2e-5
     np.testing.assert_allclose(d2, fd, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(a=well_conditioned((3, 3)), b=floats((3, 3)), t=st.floats(-0.5, 0.5))
 @settings(max_examples=10, deadline=None)
-def test_second_order_inv_solve_det_matmul(a, b, t):
-    _second(inv_t, t, a, b)
-    _second(solve_t, t, a, b, np.arange(6.0).reshape(3, 2))
-    _second(det_t, t, a, b)
-    _second(einsum_t, t, a, b)
+def test_second_order_inv_solve_det_matmul(backend, a, b, t):
+    _second(inv_t, backend, t, a, b)
+    _second(solve_t, backend, t, a, b, np.arange(6.0).reshape(3, 2))
+    _second(det_t, backend, t, a, b)
+    _second(einsum_t, backend, t, a, b)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(a=spd(3, ()), b=floats((3, 2)), t=st.floats(0.0, 0.5))
 @settings(max_examples=10, deadline=None)
-def test_second_order_cholesky(a, b, t):
-    _second(chol_t, t, a, b)
+def test_second_order_cholesky(backend, a, b, t):
+    _second(chol_t, backend, t, a, b)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(a=with_eigenvalues(3, ()), b=floats((3, 3), -0.1, 0.1), t=st.floats(-0.5, 0.5))
 @settings(max_examples=10, deadline=None)
-def test_second_order_eigh(a, b, t):
-    _second(eigh_t, t, a, b)
+def test_second_order_eigh(backend, a, b, t):
+    _second(eigh_t, backend, t, a, b)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @given(data=st.data(), m=st.integers(2, 4), n=st.integers(2, 4), t=st.floats(-0.5, 0.5))
 @settings(max_examples=10, deadline=None)
-def test_second_order_svd_qr_lstsq(data, m, n, t):
+def test_second_order_svd_qr_lstsq(backend, data, m, n, t):
     a = data.draw(with_singular_values(m, n, ()))
     b = data.draw(floats((m, n), -0.1, 0.1))
-    _second(svd_t, t, a, b)
-    _second(qr_t, t, a + 3.0 * np.eye(m, n), b)
-    _second(lstsq_t, t, a, b, np.arange(1.0, 1.0 + m))
+    _second(svd_t, backend, t, a, b)
+    _second(qr_t, backend, t, a + 3.0 * np.eye(m, n), b)
+    _second(lstsq_t, backend, t, a, b, np.arange(1.0, 1.0 + m))
 
 
 def logdet(a):
     return np.linalg.slogdet(a)[1]
 
 
-def test_hessian_of_logdet():
+@pytest.mark.parametrize("backend", backends())
+def test_hessian_of_logdet(backend):
     # d2 log det a [e_ij, e_kl] = -inv(a)[l, i] inv(a)[j, k]
     a = 3.0 * np.eye(3) + np.arange(9.0).reshape(3, 3) / 10
     ai = np.linalg.inv(a)
-    np.testing.assert_allclose(mo.hessian(logdet)(a), -np.einsum("li,jk->ijkl", ai, ai), rtol=1e-10, atol=1e-12)
+    want = -np.einsum("li,jk->ijkl", ai, ai)
+    np.testing.assert_allclose(run(backend, mo.hessian, logdet, a), want, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("f", [chol_f, eigh_f])
-def test_symmetric_convention(f):
+@pytest.mark.parametrize("f, backend", on_both([chol_f, eigh_f], native=[chol_f, eigh_f]))
+def test_symmetric_convention(f, backend):
     # A tangent acts through its symmetric part, and the cotangent is the matching symmetric one.
     rng = np.random.default_rng(1)
     a = np.diag([1.0, 2.5, 4.0]) + 0.1 * np.ones((3, 3))
     v = rng.standard_normal((3, 3))
-    _, dot = mo.jvp(f, (a,), (v,))
-    _, dot_sym = mo.jvp(f, (a,), (_sym(v),))
+    _, dot = run(backend, JVP, f, (a,), (v,))
+    _, dot_sym = run(backend, JVP, f, (a,), (_sym(v),))
     _close(dot, dot_sym, 1e-12, 1e-12)
     w = tuple(rng.standard_normal(np.shape(o)) for o in _leaves(f(a))) if f is eigh_f else rng.standard_normal((3, 3))
-    _, back = mo.vjp(f, a)
-    (ct,) = back(w)
+    (ct,) = run(backend, VJP, f, (a,), w)
     np.testing.assert_allclose(ct, ct.T, atol=1e-12)
     forward = sum(np.sum(x * y) for x, y in zip(_leaves(w), _leaves(dot)))
     np.testing.assert_allclose(forward, np.sum(ct * v), rtol=1e-10)
@@ -622,10 +645,11 @@ def loop_of_solves(a, x):
     return np.sum(x ** 2) + np.linalg.slogdet(a)[1]
 
 
-def test_grad_through_a_loop_saves_what_the_rules_read():
+@pytest.mark.parametrize("backend", backends())
+def test_grad_through_a_loop_saves_what_the_rules_read(backend):
     rng = np.random.default_rng(2)
     a, x = 3.0 * np.eye(3) + rng.uniform(-1, 1, (3, 3)), rng.standard_normal(3)
-    ga, gx = mo.grad(loop_of_solves, argnums=(0, 1))(a, x)
+    ga, gx = run(backend, mo.grad, loop_of_solves, a, x, argnums=(0, 1))
     fa, fx = _fd_grad(lambda a, x: loop_of_solves(a, x), [a, x], [np.float64(1.0)])
     _close(ga, fa)
     _close(gx, fx)

@@ -5,6 +5,10 @@ Oracles: central finite differences of the same function run by NumPy (`mo.grad`
 full FD gradient, `mo.jvp` against the FD directional derivative), the jvp/vjp identity
 <w, J v> == <J^T w, v>, and second order (`mo.hessian`, `mo.jacrev(mo.grad(f))`) against FD of
 `mo.grad`. Inputs keep away from kinks: tie-sensitive functions get distinct values.
+
+Each test runs on both backends (`backend`); native results must also equal the interpreter's up
+to floating-point reassociation. The native backend runs the cases named in `native=` (and
+`backends()`) by default, all of them with MORPHISM_TEST_NATIVE_AD=all (see tests/ad_oracles.py).
 """
 
 import numpy as np
@@ -15,7 +19,7 @@ from hypothesis.extra import numpy as hnp
 from scipy.special import logsumexp
 
 import morphism as mo
-from ad_oracles import EPS, _with, check_first_order, check_second_order, close, fd_directional, fd_jacobian
+from ad_oracles import EPS, JVP, VJP, backends, check_first_order, check_second_order, close, grad_of_grad, on_both, run
 from morphism.errors import MorphismError
 
 SETTINGS = settings(max_examples=25, deadline=None)
@@ -220,150 +224,166 @@ def grad_of_scalar_prod(s):
 # ---- first order: primitives -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("f", [sum_all, sum_axis0, sum_keep, sum_weighted])
+@pytest.mark.parametrize("f, backend", on_both([sum_all, sum_axis0, sum_keep, sum_weighted], native=[sum_keep]))
 @SETTINGS
 @given(x=floats(2), seed=seeds)
-def test_sum_2d(f, x, seed):
-    check_first_order(f, x, seed=seed)
+def test_sum_2d(f, x, seed, backend):
+    check_first_order(f, x, seed=seed, backend=backend)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @SETTINGS
 @given(x=floats(3), seed=seeds)
-def test_sum_several_axes(x, seed):
-    check_first_order(sum_axes02, x, seed=seed)
+def test_sum_several_axes(x, seed, backend):
+    check_first_order(sum_axes02, x, seed=seed, backend=backend)
 
 
-@pytest.mark.parametrize("f", [prod_all, prod_axis1, prod_keep])
+@pytest.mark.parametrize("f, backend", on_both([prod_all, prod_axis1, prod_keep], native=[prod_axis1]))
 @SETTINGS
 @given(x=floats(2), seed=seeds)
-def test_prod_2d(f, x, seed):
-    check_first_order(f, x, seed=seed)
+def test_prod_2d(f, x, seed, backend):
+    check_first_order(f, x, seed=seed, backend=backend)
 
 
-@pytest.mark.parametrize("f", [prod_axes02, prod_axes12_keep])
+@pytest.mark.parametrize("f, backend", on_both([prod_axes02, prod_axes12_keep], native=[]))
 @SETTINGS
 @given(x=floats(3), seed=seeds)
-def test_prod_several_axes(f, x, seed):
-    check_first_order(f, x, seed=seed)
+def test_prod_several_axes(f, x, seed, backend):
+    check_first_order(f, x, seed=seed, backend=backend)
 
 
-def test_prod_of_a_scalar():
-    check_first_order(prod_scalar, 1.5)
+@pytest.mark.parametrize("backend", backends())
+def test_prod_of_a_scalar(backend):
+    check_first_order(prod_scalar, 1.5, backend=backend)
 
 
-@pytest.mark.parametrize("x", [
+ZEROS = [
     [1.5, 0.0, 2.0, -1.0],  # one zero: only its own partial is non-zero
     [0.0, 3.0, 0.0, 2.0],  # two zeros: every partial is zero
     [0.0],
-])
-def test_prod_with_zeros_is_the_product_of_the_others(x):
+]
+
+
+@pytest.mark.parametrize("x, backend", on_both(ZEROS, native=ZEROS))  # one compiled gradient
+def test_prod_with_zeros_is_the_product_of_the_others(x, backend):
     x = np.array(x)
     want = np.array([np.prod(np.delete(x, i)) for i in range(x.size)])
-    got = mo.grad(prod_all)(x)
+    got = run(backend, mo.grad, prod_all, x)
     np.testing.assert_array_equal(got, want)  # exact: no division by x
 
 
-def test_prod_with_zeros_along_an_axis():
+@pytest.mark.parametrize("backend", backends())
+def test_prod_with_zeros_along_an_axis(backend):
     x = np.array([[0.0, 2.0, 3.0], [1.0, 0.0, 0.0], [2.0, -1.0, 0.5]])
-    check_first_order(prod_axis1, x)
-    check_first_order(prod_keep, x)
+    check_first_order(prod_axis1, x, backend=backend)
+    check_first_order(prod_keep, x, backend=backend)
 
 
-@pytest.mark.parametrize("f", [max_all, max_axis1, min_axis0_keep, max_sq])
+@pytest.mark.parametrize("f, backend", on_both([max_all, max_axis1, min_axis0_keep, max_sq], native=[max_axis1]))
 @SETTINGS
 @given(x=distinct(2), seed=seeds)
-def test_max_min(f, x, seed):
-    check_first_order(f, x, seed=seed)
+def test_max_min(f, x, seed, backend):
+    check_first_order(f, x, seed=seed, backend=backend)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @SETTINGS
 @given(x=distinct(3), seed=seeds)
-def test_min_several_axes(x, seed):
-    check_first_order(min_axes, x, seed=seed)
+def test_min_several_axes(x, seed, backend):
+    check_first_order(min_axes, x, seed=seed, backend=backend)
 
 
-def test_max_splits_ties_equally():
+@pytest.mark.parametrize("backend", backends())
+def test_max_splits_ties_equally(backend):
     # JAX's convention: the derivative is shared equally among the tied maxima.
-    np.testing.assert_array_equal(mo.grad(max_all)(np.array([[1.0, 3.0], [3.0, 2.0]])), [[0, 0.5], [0.5, 0]])
+    x = np.array([[1.0, 3.0], [3.0, 2.0]])
+    np.testing.assert_array_equal(run(backend, mo.grad, max_all, x), [[0, 0.5], [0.5, 0]])
     x = np.array([[2.0, 0.0, 1.0], [2.0, 1.0, 1.0]])
-    _, back = mo.vjp(min_axis0_keep, x)
-    (ct,) = back(np.array([[6.0, 3.0, 12.0]]))
+    (ct,) = run(backend, VJP, min_axis0_keep, (x,), np.array([[6.0, 3.0, 12.0]]))
     np.testing.assert_array_equal(ct, [[3.0, 3.0, 6.0], [3.0, 0.0, 6.0]])
     x = np.array([[2.0, 2.0, 1.0], [1.0, 0.0, 1.0]])
-    _, t = mo.jvp(max_axis1, (x,), (np.array([[3.0, 6.0, 9.0], [1.0, 2.0, 4.0]]),))
+    _, t = run(backend, JVP, max_axis1, (x,), (np.array([[3.0, 6.0, 9.0], [1.0, 2.0, 4.0]]),))
     np.testing.assert_array_equal(t, [4.5, 2.5])
 
 
-@pytest.mark.parametrize("f", [cumsum_axis1, cumsum_flat, cumprod_axis0, cumprod_flat])
+@pytest.mark.parametrize("f, backend", on_both([cumsum_axis1, cumsum_flat, cumprod_axis0, cumprod_flat],
+                                               native=[cumsum_axis1]))
 @SETTINGS
 @given(x=floats(2), seed=seeds)
-def test_scans(f, x, seed):
-    check_first_order(f, x, seed=seed)
+def test_scans(f, x, seed, backend):
+    check_first_order(f, x, seed=seed, backend=backend)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @SETTINGS
 @given(x=floats(1), seed=seeds)
-def test_cumprod_loss(x, seed):
-    check_first_order(cumprod_sum, x, seed=seed)
+def test_cumprod_loss(x, seed, backend):
+    check_first_order(cumprod_sum, x, seed=seed, backend=backend)
 
 
-def test_cumprod_with_zeros():
+@pytest.mark.parametrize("backend", backends())
+def test_cumprod_with_zeros(backend):
     x = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 3.0], [1.5, 2.0, 0.5], [0.0, 1.0, 2.0]])
-    check_first_order(cumprod_axis0, x)
-    check_first_order(cumprod_flat, x)
-    check_first_order(cumprod_sum, np.array([1.0, 0.0, 2.0, 0.0, 3.0]))
+    check_first_order(cumprod_axis0, x, backend=backend)
+    check_first_order(cumprod_flat, x, backend=backend)
+    check_first_order(cumprod_sum, np.array([1.0, 0.0, 2.0, 0.0, 3.0]), backend=backend)
 
 
-@pytest.mark.parametrize("f", [sort_axis0, sort_last])
+@pytest.mark.parametrize("f, backend", on_both([sort_axis0, sort_last], native=[sort_axis0]))
 @SETTINGS
 @given(x=distinct(2), seed=seeds)
-def test_sort(f, x, seed):
-    check_first_order(f, x, seed=seed)
+def test_sort(f, x, seed, backend):
+    check_first_order(f, x, seed=seed, backend=backend)
 
 
-@pytest.mark.parametrize("f", [sort_1d, sort_weighted])
+@pytest.mark.parametrize("f, backend", on_both([sort_1d, sort_weighted], native=[sort_1d]))
 @SETTINGS
 @given(x=distinct(1), seed=seeds)
-def test_sort_1d(f, x, seed):
-    check_first_order(f, x, seed=seed)
+def test_sort_1d(f, x, seed, backend):
+    check_first_order(f, x, seed=seed, backend=backend)
 
 
-def test_sort_with_ties_follows_a_stable_order():
+@pytest.mark.parametrize("backend", backends())
+def test_sort_with_ties_follows_a_stable_order(backend):
     # Tied elements: the tangent of sorted slot k is the tangent of the k-th element in a
     # stable order (JAX's convention), so the result is still a permutation of the tangent.
     x = np.array([1.0, 0.0, 1.0])
-    _, t = mo.jvp(sort_1d, (x,), (np.array([10.0, 20.0, 30.0]),))
+    _, t = run(backend, JVP, sort_1d, (x,), (np.array([10.0, 20.0, 30.0]),))
     np.testing.assert_array_equal(t, [20.0, 10.0, 30.0])
 
 
 # ---- first order: composites -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("f", [mean_all, mean_axis, var_all, var_axis_ddof, lse_all, lse_axis, lse_keep, nansum_all])
+@pytest.mark.parametrize("f, backend", on_both([mean_all, mean_axis, var_all, var_axis_ddof, lse_all, lse_axis, lse_keep,
+                                                nansum_all], native=[var_axis_ddof]))
 @SETTINGS
 @given(x=floats(2, min_side=2), seed=seeds)
-def test_smooth_composites(f, x, seed):
-    check_first_order(f, x, seed=seed)
+def test_smooth_composites(f, x, seed, backend):
+    check_first_order(f, x, seed=seed, backend=backend)
 
 
-@pytest.mark.parametrize("f", [std_all, std_axis, median_all, median_axis, ptp_axis, softmax_xent])
+@pytest.mark.parametrize("f, backend", on_both([std_all, std_axis, median_all, median_axis, ptp_axis, softmax_xent],
+                                               native=[std_axis, ptp_axis]))
 @SETTINGS
 @given(x=distinct(2, min_side=2), seed=seeds)
-def test_composites_away_from_kinks(f, x, seed):
+def test_composites_away_from_kinks(f, x, seed, backend):
     # std has a kink where all elements are equal; median, ptp and argmax where elements tie.
-    check_first_order(f, x, seed=seed)
+    check_first_order(f, x, seed=seed, backend=backend)
 
 
+@pytest.mark.parametrize("backend", backends(native=False))
 @SETTINGS
 @given(x=floats(2, min_side=2), w=floats(1, lo=0.5, hi=2.0, min_side=4), seed=seeds)
-def test_average_with_weights(x, w, seed):
+def test_average_with_weights(x, w, seed, backend):
     w = np.resize(w, x.shape[0])
-    check_first_order(average_weighted, x, w, seed=seed)
+    check_first_order(average_weighted, x, w, seed=seed, backend=backend)
 
 
-def test_logsumexp_of_large_values_is_stable():
+@pytest.mark.parametrize("backend", backends())
+def test_logsumexp_of_large_values_is_stable(backend):
     x = np.array([[1000.0, 1001.0], [-5.0, 3.0]])
-    g = mo.grad(lse_all)(x)
+    g = run(backend, mo.grad, lse_all, x)
     e = np.exp(x - x.max())
     np.testing.assert_allclose(g, e / e.sum(), rtol=1e-12)
 
@@ -371,26 +391,28 @@ def test_logsumexp_of_large_values_is_stable():
 # ---- second order ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("f", [prod_all, max_sq, cumprod_sum, sort_weighted, var_all, std_all, lse_all])
+@pytest.mark.parametrize("f, backend", on_both([prod_all, max_sq, cumprod_sum, sort_weighted, var_all, std_all, lse_all],
+                                               native=[max_sq]))
 @settings(max_examples=10, deadline=None)
 @given(x=distinct(1, min_side=2))
-def test_second_order(f, x):
-    check_second_order(f, x)
+def test_second_order(f, x, backend):
+    check_second_order(f, x, backend=backend)
 
 
-@pytest.mark.parametrize("f", [prod_all, cumprod_sum])
-def test_second_order_exact_at_zeros(f):
+@pytest.mark.parametrize("f, backend", on_both([prod_all, cumprod_sum], native=[]))
+def test_second_order_exact_at_zeros(f, backend):
     # Exclusive products and the cumprod recurrence never divide: exact Hessians at zeros.
-    check_second_order(f, np.array([1.5, 0.0, 2.0, -1.0]))
-    check_second_order(f, np.array([0.0, 3.0, 0.0, 2.0]))
+    check_second_order(f, np.array([1.5, 0.0, 2.0, -1.0]), backend=backend)
+    check_second_order(f, np.array([0.0, 3.0, 0.0, 2.0]), backend=backend)
 
 
-def test_grad_of_grad_of_a_scalar_function():
+@pytest.mark.parametrize("backend", backends())
+def test_grad_of_grad_of_a_scalar_function(backend):
     def fd(s):
         return (mo.grad(grad_of_scalar_prod)(s + EPS) - mo.grad(grad_of_scalar_prod)(s - EPS)) / (2 * EPS)
 
     for s in (0.0, 0.7, -1.3):
-        close(mo.grad(mo.grad(grad_of_scalar_prod))(s), fd(s))
+        close(run(backend, grad_of_grad, grad_of_scalar_prod, s), fd(s))
 
 
 # ---- integer and boolean results -------------------------------------------------------------
@@ -402,8 +424,9 @@ def test_boolean_results_have_no_derivative(f):
         mo.grad(f)(np.array([1.0, -1.0]))
 
 
-def test_integer_indices_carry_no_derivative():
+@pytest.mark.parametrize("backend", backends())
+def test_integer_indices_carry_no_derivative(backend):
     # argmin picks a position (here 2: the largest value, x[1]); the derivative flows
     # through the pick, not the index.
     x = np.array([0.5, 2.0, -1.0])
-    np.testing.assert_array_equal(mo.grad(pick_argmin)(x), [0.0, 2.0, 0.0])
+    np.testing.assert_array_equal(run(backend, mo.grad, pick_argmin, x), [0.0, 2.0, 0.0])
