@@ -333,6 +333,23 @@ def test_floor_and_argmax_follow_jax_conventions(backend):
     np.testing.assert_array_equal(run(backend, mo.grad, g, np.array([1.0, 5.0, 2.0])), [0.0, 3.0, 0.0])
 
 
+@pytest.mark.parametrize("backend", backends())
+def test_assignment_through_a_repeated_index_keeps_the_last_write(backend):
+    # x[idx] = v with idx = [0, 2, 0]: NumPy keeps v[2] in x[0] and drops v[0]; v[0] gets no
+    # cotangent (it once got x[0]'s twice: the getitem of the cotangent read it for both)
+    idx = np.array([0, 2, 0])
+
+    def f(x, v):
+        y = x * 1.0
+        y[idx] = v * v
+        return np.sum(y * np.arange(1.0, 5.0))
+
+    x, v = np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(run(backend, mo.grad, f, x, v, argnums=1), [0.0, -6.0, 4.0], rtol=1e-14)
+    check_grad(f, (x, v), backend, argnum=1)
+    check_grad(f, (x, v), backend, argnum=0)
+
+
 def test_grad_with_respect_to_an_integer_is_an_error():
     def f(x, n):
         return x * n

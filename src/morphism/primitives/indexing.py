@@ -195,6 +195,9 @@ def _scatter_add_impl(x, v, *ops, spec):
     # added to the indexed view are size 1: drop them from v first.
     out = np.array(x, dtype=np.result_type(x, v), copy=True)
     idx = build_index(spec, ops)
+    if not any(s in ("a", "m") for s in spec):
+        out[idx] += v  # a basic index: no element repeats
+        return out
     if "n" in spec:
         if any(s in ("a", "m") for s in spec):
             raise NotImplementedError("scatter_add with both None and array indices")
@@ -267,9 +270,28 @@ def _setitem_vjp(cts, ins, outs, spec):
     adu = _adu()
     # Read before writing: then the write can update `ct` in place (the native backend copies
     # an array that is still read afterwards).
-    ct_v = adu.unbroadcast(getitem(ct, *ops, spec=spec), v) if adu.is_float(v.type) else None
+    ct_v = None
+    if adu.is_float(v.type):
+        region = _last_writes(ct, ops, spec) if "a" in spec else getitem(ct, *ops, spec=spec)
+        ct_v = adu.unbroadcast(region, v)
     ct_x = setitem(ct, 0.0, *ops, spec=spec) if adu.is_float(x.type) else None
     return [ct_x, ct_v, *([None] * len(ops))]
+
+
+def _last_writes(ct, ops, spec):
+    """`ct[idx]` for an assignment `x[idx] = v` whose array index may repeat an element: only
+    the last write of each element of x is kept (as NumPy does), so only its position of v gets
+    the cotangent, the others zero. Each element of x records the position that wrote it last."""
+    from .creation import arange, full
+    from .elementwise import eq, select
+    from .shape import reshape
+
+    adu = _adu()
+    region = getitem(ct, *ops, spec=spec)
+    dims = adu.dims_of(region)
+    pos = reshape(arange(0, size(region), 1, dtype=DType.int64), *dims)
+    owner = setitem(full(-1, *adu.dims_of(ct), dtype=DType.int64), pos, *ops, spec=spec)
+    return select(eq(getitem(owner, *ops, spec=spec), pos), region, 0.0)
 
 
 setitem.jvp, setitem.vjp = _setitem_jvp, _setitem_vjp
@@ -291,7 +313,9 @@ def _scatter_add_vjp(cts, ins, outs, spec):
     x, v, *ops = ins
     if ct is None:
         return [None] * len(ins)
-    return [ct, _adu().unbroadcast(getitem(ct, *ops, spec=spec), v), *([None] * len(ops))]
+    adu = _adu()
+    ct_v = adu.unbroadcast(getitem(ct, *ops, spec=spec), v) if adu.is_float(v.type) else None
+    return [ct if adu.is_float(x.type) else None, ct_v, *([None] * len(ops))]
 
 
 scatter_add.jvp, scatter_add.vjp = _scatter_add_jvp, _scatter_add_vjp
