@@ -306,3 +306,55 @@ def test_licm_never_hoists_what_could_raise():
     ir = str(mo.make_ir(f)(np.ones(3), 2))
     loop_at = next(k for k, l in enumerate(ir.splitlines()) if "for_range" in l)
     assert all("getitem" not in l for l in ir.splitlines()[:loop_at])
+
+
+def test_augmented_assignment_into_a_region_follows_numpy():
+    # `x[idx] += v` with a basic index is one scatter_add (its cotangent passes x's through);
+    # with an array index it reads, adds and writes, so a repeated index adds once, as in NumPy.
+    def f(x, c, idx):
+        y = x * 1.0
+        for i in range(2):
+            y[:, i + 1] += c[i] * x[:, i]
+            y[0, i] -= c[i]
+        y[1:] += y[:-1]  # overlapping: NumPy adds the old values
+        y[idx] += 1.0  # idx repeats 0: added once
+        k = np.zeros(3, dtype=np.int64)
+        k[1:] += 2  # an int array with an int value
+        k[0] += True
+        return y, k
+
+    x, c, idx = np.arange(12.0).reshape(4, 3) / 7.0, np.array([0.5, -2.0]), np.array([0, 0, 2])
+    want = f(x, c, idx)
+    for backend in ("interpreter", "native"):
+        got = mo.jit(f, backend=backend)(x, c, idx)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-14)
+            assert g.dtype == w.dtype
+    names = [e.prim.name for e in mo.make_ir(f)(x, c, idx).body.eqns]
+    assert "scatter_add" in names
+
+    def loss(x, c):
+        y = f(x, c, idx)[0]
+        return np.sum(y * y)
+
+    gx, gc = mo.grad(loss, argnums=(0, 1))(x, c)
+    h = 1e-6
+    for k in range(2):
+        e = np.zeros(2)
+        e[k] = h
+        np.testing.assert_allclose(gc[k], (loss(x, c + e) - loss(x, c - e)) / (2 * h), rtol=1e-6)
+    e = np.zeros_like(x)
+    e[2, 1] = h
+    np.testing.assert_allclose(gx[2, 1], (loss(x + e, c) - loss(x - e, c)) / (2 * h), rtol=1e-6)
+
+
+def test_augmented_assignment_that_changes_dtype_is_refused_as_in_numpy():
+    def f(n):
+        k = np.zeros(n, dtype=np.int64)
+        k[1:] += 0.5
+        return k
+
+    with pytest.raises(Exception):
+        f(3)
+    with pytest.raises(mo.MorphismError):
+        mo.jit(f)(3)

@@ -566,9 +566,13 @@ class Frame:
             base = self.expr(t.value)
             if is_atom(base):
                 spec, ops = self.index_spec(t.slice, base)
-                cur = I.getitem(base, *ops, spec=spec)
-                new = library.to_atom(self.binop(s.op, cur, rhs, s))
-                new = I.setitem(base, new, *ops, spec=spec)
+                new = self.scatter_update(base, spec, ops, s.op, rhs, s)
+                if new is None:
+                    cur = I.getitem(base, *ops, spec=spec)
+                    new = library.to_atom(self.binop(s.op, cur, rhs, s))
+                    if isinstance(cur.type, Array):  # a region: NumPy's in-place operator refuses a cast
+                        self.check_inplace_dtype(cur, new, s)
+                    new = I.setitem(base, new, *ops, spec=spec)
                 self.assign_back(t.value, base, new)
             else:
                 cur = self.subscript_value(base, t.slice, t)
@@ -578,6 +582,29 @@ class Frame:
             self.assign(t, self.binop(s.op, cur, rhs, s))
         else:
             self.error("unsupported augmented assignment target", t)
+
+    def scatter_update(self, base: Atom, spec: tuple[str, ...], ops: list[Atom], op: ast.operator,
+                       rhs: Any, node: ast.AST) -> Atom | None:
+        """`x[idx] += v` (or `-=`) as one `scatter_add` where that means the same as NumPy's
+        read, add, write: a basic index (integers, slices, an ellipsis: no repeated elements)
+        and a value whose type leaves x's dtype unchanged. Its derivative passes the cotangent
+        of x through untouched (a read, add and write would zero the region and add it back),
+        and the native backend adds into the region in one pass. None where it does not apply."""
+        if not isinstance(op, (ast.Add, ast.Sub)) or not isinstance(base.type, Array):
+            return None
+        if any(p in ("a", "m", "n") for p in spec):
+            return None
+        if isinstance(rhs, (tuple, list, str)) or not (is_atom(rhs) or isinstance(rhs, (int, float))):
+            return None
+        v = self.operand(rhs, node)
+        x_dtype, v_dtype = base.type.dtype, v.type.dtype
+        if x_dtype == DType.bool or v_dtype == DType.float64 and x_dtype != DType.float64:
+            return None
+        if isinstance(v.type, Array) and v.type.ndim > I.index_result_ndim(base.type, spec, [o.type for o in ops]):
+            return None  # the old path reports the error
+        if isinstance(op, ast.Sub):
+            v = E.neg(v)
+        return I.scatter_add(base, v, *ops, spec=spec)
 
     def check_inplace_dtype(self, old: Atom, new: Any, node: ast.AST) -> None:
         if is_atom(new) and new.type.dtype != old.type.dtype:
