@@ -383,3 +383,28 @@ def test_reverse_over_reverse_through_loops():
             got = [native(a, n) for a, n in ((2.5, 3), (0.7, 0))]
         want = [g(a, n) for a, n in ((2.5, 3), (0.7, 0))]
         assert_close_up_to_rounding(got, want)
+
+
+def column_sweep(x, c):
+    y = x * 1.0
+    for j in range(1, 3):
+        y[:, j] += c[j] * y[:, j - 1]  # scatter_add: the cotangent of y passes through
+        y[:, j - 1] = np.sin(y[:, j])  # setitem: reads its cotangent's column, then zeroes it
+    return np.sum(y * y) + np.sum(y[:, 0])
+
+
+def test_cotangent_columns_are_read_in_place_before_they_are_zeroed():
+    # The column of a cotangent, unbroadcast to the same shape, is the column itself (a view,
+    # no copy); the setitem's vjp then writes zeros into the cotangent. The liveness analysis
+    # must see the view, or the zeros reach the column before it is read.
+    x, c = np.linspace(0.1, 1.2, 12).reshape(4, 3), np.array([0.0, 0.7, -1.3])
+    g = mo.grad(column_sweep, argnums=(0, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MorphismPerformanceWarning)
+        got = mo.jit(g, backend="native")(x, c)
+    want = g(x, c)
+    assert_close_up_to_rounding(got, want)
+    h = 1e-6
+    e = np.array([0.0, h, 0.0])
+    fd = (column_sweep(x, c + e) - column_sweep(x, c - e)) / (2 * h)
+    np.testing.assert_allclose(want[1][1], fd, rtol=1e-6)

@@ -82,7 +82,8 @@ def _is_view(e: Eqn) -> bool:
 class _Liveness:
     """For each in-place candidate equation: is its array input dead after it, and owned?"""
 
-    def __init__(self, func: Func) -> None:
+    def __init__(self, func: Func, aliasing: frozenset[int] = frozenset()) -> None:
+        self.aliasing = aliasing  # id(eqn) of sum_to_shape that return their input where nothing is summed
         self.inplace: set[int] = set()  # id(eqn) of setitem/scatter_add done in place
         self.base: dict[Var, Var] = {}  # view -> the array it may share memory with
         self.owned: set[Var] = set()
@@ -98,7 +99,7 @@ class _Liveness:
             if e.prim.name == "cond":
                 for k, o in enumerate(e.outputs):
                     self.cond_of[o] = (e, k)
-            if _is_view(e) and isinstance(e.inputs[0], Var):
+            if (_is_view(e) or id(e) in self.aliasing) and isinstance(e.inputs[0], Var):
                 self.base[e.outputs[0]] = e.inputs[0]
             elif e.prim.name not in ("cond", "call", "custom_jvp_call", "custom_vjp_call"):
                 for o in e.outputs:
@@ -206,6 +207,35 @@ class _Liveness:
         for k, o in enumerate(e.outputs):
             if isinstance(o.type, Array):
                 self.owned.add(o)
+
+
+def _liveness(f: Func) -> _Liveness:
+    """The liveness of `f`, in two rounds. A `sum_to_shape` with nothing to sum takes its input
+    over where that is dead (first round); where it is not, it returns the input itself, a
+    view, rather than a copy (second round, with those results as views of their input: the
+    reads and writes after them see the sharing). The cotangent of a view, `ct[:, j]`, is then
+    read in place: no copy per iteration of a loop."""
+    first = _Liveness(f)
+    eqns = list(_all_eqns(f.body))
+    # An array written in place stays so: no view of it is taken where it is written later (the
+    # setitem's vjp reads `ct[idx]`, then zeroes it in place: a view would cost a copy of `ct`).
+    written = {r for e in eqns if id(e) in first.inplace and isinstance(e.inputs[0], Var)
+               for r in first.roots(e.inputs[0])}
+    aliasing = frozenset(id(e) for e in eqns if e.prim.name == "sum_to_shape"
+                         and id(e) not in first.inplace and isinstance(e.inputs[0], Var)
+                         and len(e.inputs) - 1 == e.inputs[0].type.ndim > 0
+                         and not written.intersection(first.roots(e.inputs[0])))
+    if not aliasing:
+        return first
+    second = _Liveness(f, aliasing)
+    return second if first.inplace - aliasing <= second.inplace else first
+
+
+def _all_eqns(b: Block):
+    for e in b.eqns:
+        yield e
+        for sub in e.blocks():
+            yield from _all_eqns(sub)
 
 
 def _vars_set(atoms) -> set[Var]:
@@ -317,7 +347,7 @@ class Gen:
     def function(self, name: str, f: Func) -> list[str]:
         saved = (self.lines, self.depth, self.live)
         self.lines, self.depth = [], 1
-        self.live = _Liveness(f)
+        self.live = _liveness(f)
         params = ", ".join(self.name(p) for p in f.params)
         self.block_eqns(f.body)
         res = ", ".join(self.value(r) for r in f.results)
@@ -393,6 +423,10 @@ class Gen:
 
     def in_place(self, e: Eqn) -> bool:
         return self.live is not None and id(e) in self.live.inplace
+
+    def aliased(self, e: Eqn) -> bool:
+        """A sum_to_shape whose result may be its input itself (see `_liveness`)."""
+        return self.live is not None and id(e) in self.live.aliasing
 
 
 # ---- control flow ---------------------------------------------------------------------------------

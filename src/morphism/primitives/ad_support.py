@@ -377,8 +377,9 @@ def _nb_sum_to_shape(g, e, ins):
     summed = f"{flat}.reshape({shape})"
     if len(dims) == x.type.ndim:
         # nothing to sum when no axis was broadcast: the input itself where it is dead after
-        # this (the result is owned memory), else a copy
-        same = ins[0] if g.in_place(e) else f"{ins[0]}.copy()"
+        # this (the result is owned memory) or where the liveness analysis treats the result as
+        # a view of it, else a copy
+        same = ins[0] if g.in_place(e) or g.aliased(e) else f"{ins[0]}.copy()"
         return f"({same} if {ins[0]}.shape == {shape} else {summed})"
     return summed
 
