@@ -159,3 +159,39 @@ def assert_close_up_to_rounding(got: Any, want: Any) -> None:
         finite = np.abs(w[np.isfinite(w)])
         scale = 1.0 + (float(np.max(finite)) if finite.size else 0.0)
         np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12 * scale, equal_nan=True, err_msg=f"leaf {k}")
+
+
+# ---- both backends -------------------------------------------------------------------------------
+
+import os as _os  # noqa: E402
+
+# The primitive tests compare mo.jit(f) with NumPy on both backends. A native specialisation is
+# a Numba compile (about a second of CPU), and the property tests draw dozens of static
+# arguments (axis, keepdims) per function: the native backend runs the first NATIVE_CAP
+# signatures of each function, the interpreter all of them (MORPHISM_TEST_NATIVE_AD=all: no cap).
+NATIVE_CAP = None if _os.environ.get("MORPHISM_TEST_NATIVE_AD", "") == "all" else 4
+_JITS: dict = {}
+
+
+def jit_results(f, args, static_argnums=()) -> list:
+    """[(backend, mo.jit(f, backend=...)(*args))]: the interpreter's, then the native backend's
+    where its cap allows. A primitive without a native rule runs in object mode there, which is
+    fine; a native function that falls back to the interpreter is an error."""
+    import warnings
+
+    import morphism as mo
+    from morphism.api import MorphismPerformanceWarning
+
+    out = []
+    for backend in ("interpreter", "native"):
+        key = (f, tuple(static_argnums) if isinstance(static_argnums, (tuple, list)) else static_argnums, backend)
+        j = _JITS.get(key)
+        if j is None:
+            j = _JITS[key] = mo.jit(f, backend=backend, static_argnums=static_argnums)
+        if backend == "native" and NATIVE_CAP is not None and len(j.cache) >= NATIVE_CAP:
+            if j.specialize(tuple(args), {}).signature not in j.cache:
+                continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", MorphismPerformanceWarning)
+            out.append((backend, j(*args)))
+    return out

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import morphism as mo
+from helpers import jit_results
 
 rng = np.random.default_rng(1)
 
@@ -24,7 +25,12 @@ def same(got, want):
 
 
 def check(f, *args):
-    same(mo.jit(f, backend="interpreter")(*args), f(*args))
+    want = f(*args)
+    for backend, got in jit_results(f, args):
+        try:
+            same(got, want)
+        except AssertionError as e:
+            raise AssertionError(f"{backend} backend: {e}") from e
 
 
 def fails(f, *args, match: str, cls=mo.MorphismError):

@@ -6,6 +6,7 @@ import pytest
 import scipy.linalg
 
 import morphism as mo
+from helpers import jit_results
 
 rng = np.random.default_rng(0)
 
@@ -36,7 +37,12 @@ def same(got, want, rtol=1e-9, atol=1e-12):
 
 
 def check(f, *args, **tol):
-    same(mo.jit(f, backend="interpreter")(*args), f(*args), **tol)
+    want = f(*args)
+    for backend, got in jit_results(f, args):
+        try:
+            same(got, want, **tol)
+        except AssertionError as e:
+            raise AssertionError(f"{backend} backend: {e}") from e
 
 
 # ---- matmul, @, dot ----------------------------------------------------------------------------

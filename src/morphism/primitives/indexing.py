@@ -400,6 +400,10 @@ def _nb_simple(spec, ops):
 
 
 def _nb_getitem(g, e, ins, spec):
+    if isinstance(e.inputs[0].type, Scalar) and all(s in ("n", "e") for s in spec):
+        # a scalar with new axes (np.expand_dims(s, 0), s[None]): Numba cannot index a scalar
+        k = e.outputs[0].type.ndim
+        return f"np.full(({'1, ' * k}), {ins[0]})" if k else ins[0]
     if not _nb_simple(spec, e.inputs[1:]):
         g.fallback(e, ins)
         return None
@@ -445,7 +449,7 @@ getitem.numba = lambda g, e, ins: _nb_getitem(g, e, ins, **e.params)
 setitem.numba = lambda g, e, ins: _nb_setitem(g, e, ins, **e.params)
 scatter_add.numba = lambda g, e, ins: _nb_scatter_add(g, e, ins, **e.params)
 dim.numba = lambda g, e, ins: f"{ins[0]}.shape[{e.params['axis']}]"
-size.numba = "{0}.size"
+size.numba = lambda g, e, ins: "1" if isinstance(e.inputs[0].type, Scalar) else f"{ins[0]}.size"
 list_view.numba = "{0}[:{1}].copy()"
 
 

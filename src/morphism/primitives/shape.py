@@ -260,6 +260,13 @@ def _nb_broadcast_to(g, e, ins):
 
 def _nb_reshape(g, e, ins):
     dims = ins[1:]
+    if isinstance(e.inputs[0].type, Scalar):
+        # np.ravel(s), np.reshape(s, (1, -1)): Numba cannot reshape a scalar. Other dims are
+        # an error, which NumPy raises in object mode.
+        if all(isinstance(d, _Lit) and int(d.value) in (1, -1) for d in e.inputs[1:]):
+            return f"np.full(({'1, ' * len(dims)}), {ins[0]})"
+        g.fallback(e, ins)
+        return None
     return f"np.ascontiguousarray({ins[0]}).reshape(({', '.join(dims)}{',' if len(dims) == 1 else ''}))"
 
 
