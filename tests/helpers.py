@@ -166,10 +166,13 @@ def assert_close_up_to_rounding(got: Any, want: Any) -> None:
 import os as _os  # noqa: E402
 
 # The primitive tests compare mo.jit(f) with NumPy on both backends. A native specialisation is
-# a Numba compile (about a second of CPU), and the property tests draw dozens of static
+# a Numba compile (one to three seconds of CPU), and the property tests draw dozens of static
 # arguments (axis, keepdims) per function: the native backend runs the first NATIVE_CAP
-# signatures of each function, the interpreter all of them (MORPHISM_TEST_NATIVE_AD=all: no cap).
-NATIVE_CAP = None if _os.environ.get("MORPHISM_TEST_NATIVE_AD", "") == "all" else 4
+# signatures of each function, the interpreter all of them. Measured on a fresh clone with cold
+# caches, 2 cores: a cap of 4 took `make test` from 5.5 to 10.3 minutes (+713 s of CPU); a cap
+# of 1 costs about 160 s of CPU. MORPHISM_TEST_NATIVE_CAP=n sets it; MORPHISM_TEST_NATIVE_AD=all
+# lifts it.
+NATIVE_CAP = None if _os.environ.get("MORPHISM_TEST_NATIVE_AD", "") == "all" else int(_os.environ.get("MORPHISM_TEST_NATIVE_CAP", "1"))
 _JITS: dict = {}
 
 

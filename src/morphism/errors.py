@@ -61,3 +61,13 @@ class VerifyError(MorphismError):
 class TypeRuleError(Exception):
     """Raised by a primitive's type rule; the caller adds the location and turns it into a
     MorphismTypeError."""
+
+
+def add_location_note(exc: BaseException, loc: Any) -> None:
+    """Adds the user's line to an error raised while running their program (a NumPy error in
+    the interpreter), once: the innermost equation's line, the most precise."""
+    if isinstance(exc, MorphismError) or getattr(exc, "_morphism_located", False) or not getattr(loc, "line", 0):
+        return
+    src = loc.source_line()
+    exc.add_note(f"  {loc.long()}" + (f"\n    {src.strip()}" if src else ""))
+    exc._morphism_located = True

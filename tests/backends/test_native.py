@@ -408,3 +408,35 @@ def test_cotangent_columns_are_read_in_place_before_they_are_zeroed():
     e = np.array([0.0, h, 0.0])
     fd = (column_sweep(x, c + e) - column_sweep(x, c - e)) / (2 * h)
     np.testing.assert_allclose(want[1][1], fd, rtol=1e-6)
+
+
+def outer_softmax(a, b):
+    d = a[:, None] - b[None, :]
+    m = np.max(d, axis=1)
+    return np.sum(np.exp(d - m[:, None])) + np.sum(a[..., None] * b) + np.sum(a[None, :, None] ** 2)
+
+
+def test_new_axes_have_native_derivatives():
+    # The vjp of x[:, None] adds into x[idx without the None]: natively, not in object mode.
+    a, b = np.linspace(-1.0, 1.0, 3), np.linspace(0.5, 2.0, 4)
+    g = mo.grad(outer_softmax, argnums=(0, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MorphismPerformanceWarning)
+        native = mo.jit(g, backend="native")
+        got = native(a, b)
+        assert "objmode" not in native.lower(a, b).source
+    assert_close_up_to_rounding(got, g(a, b))
+
+
+def put_new_axis(x):
+    y = np.zeros((3, 4))
+    y[:, None] = x
+    return y
+
+
+def test_assignment_through_a_new_axis_checks_its_size():
+    x = np.arange(4.0).reshape(1, 4)
+    np.testing.assert_array_equal(mo.jit(put_new_axis, backend="native")(x), put_new_axis(x))
+    np.testing.assert_array_equal(mo.jit(put_new_axis, backend="native")(x[0]), put_new_axis(x[0]))
+    with pytest.raises(ValueError, match="could not broadcast"):
+        mo.jit(put_new_axis, backend="native")(np.ones((2, 4)))

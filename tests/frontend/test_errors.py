@@ -196,3 +196,20 @@ def test_runtime_assert_and_raise():
         j(-1.0)
     with pytest.raises(ValueError, match="too big"):
         j(11.0)
+
+
+def write_rows(x, y):
+    x = x.copy()
+    x[1:3] = y
+    return x
+
+
+@pytest.mark.parametrize("backend", ["interpreter", "native"])
+def test_run_time_shape_error_names_the_users_line(backend):
+    # A value that does not broadcast into the region it is written to: the error raised while
+    # running (NumPy's in the interpreter, the generated code's natively) names the line.
+    with pytest.raises(ValueError) as info:
+        mo.jit(write_rows, backend=backend)(np.zeros(5), np.ones(4))
+    text = str(info.value) + "\n".join(getattr(info.value, "__notes__", []))
+    assert "test_errors.py" in text and "x[1:3] = y" in text
+    assert np.array_equal(mo.jit(write_rows, backend=backend)(np.zeros(5), np.ones(2)), [0, 1, 1, 0, 0])

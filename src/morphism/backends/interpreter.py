@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..errors import add_location_note
 from ..ir.core import Array, Block, Func, Lit, Scalar, Tape, Type, Var
 
 
@@ -56,7 +57,11 @@ class _Frame:
             if prim.interpret is not None:
                 outs = prim.interpret(self.run, ins, **e.params)
             else:
-                outs = prim.impl(*ins, **e.params)
+                try:
+                    outs = prim.impl(*ins, **e.params)
+                except Exception as exc:
+                    add_location_note(exc, e.loc)
+                    raise
                 if not prim.multiple_results:
                     outs = (outs,)
             for o, v in zip(e.outputs, outs):

@@ -120,9 +120,6 @@ def range_len(start, stop, step):
 # The value broadcasts as in NumPy (the generator gives it the view's number of dimensions, with
 # leading `None`s), and is copied first where it shares memory with the view (`x[1:] = x[:-1]`).
 
-_PUT_MISMATCH = "setitem: the value's shape does not broadcast to the indexed shape"
-
-
 @numba.njit(cache=True)
 def _extent(a):
     """The bytes [lo, hi) that the array `a` spans."""
@@ -146,10 +143,17 @@ def _overlap(a, b):
 
 
 @numba.njit(cache=True)
+def _fits(dst_shape, src_shape):
+    """Whether a value of src_shape broadcasts to dst_shape (same number of dims here)."""
+    for k in range(len(dst_shape)):
+        if src_shape[k] != dst_shape[k] and src_shape[k] != 1:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
 def _put1(dst, src, add):
     n, m = dst.shape[0], src.shape[0]
-    if m != n and m != 1:
-        raise ValueError(_PUT_MISMATCH)
     if m != n:
         v = src[0]
         if add:
@@ -169,8 +173,6 @@ def _put1(dst, src, add):
 @numba.njit(cache=True)
 def _put2(dst, src, add):
     n, m = dst.shape[0], src.shape[0]
-    if m != n and m != 1:
-        raise ValueError(_PUT_MISMATCH)
     for i in range(n):
         _put1(dst[i], src[i if m == n else 0], add)
 
@@ -178,26 +180,37 @@ def _put2(dst, src, add):
 @numba.njit(cache=True)
 def _put3(dst, src, add):
     n, m = dst.shape[0], src.shape[0]
-    if m != n and m != 1:
-        raise ValueError(_PUT_MISMATCH)
     for i in range(n):
         _put2(dst[i], src[i if m == n else 0], add)
 
 
+# dst[...] = src (or += when `add`) for arrays of 1, 2 or 3 dims, src broadcast to dst. They
+# return False, writing nothing, when src does not broadcast: the generated code raises, naming
+# the user's line.
+
+
 @numba.njit(cache=True)
 def put1(dst, src, add):
-    """dst[...] = src (or += when `add`), for 1-d arrays."""
+    if not _fits(dst.shape, src.shape):
+        return False
     _put1(dst, src.copy() if _overlap(dst, src) else src, add)
+    return True
 
 
 @numba.njit(cache=True)
 def put2(dst, src, add):
+    if not _fits(dst.shape, src.shape):
+        return False
     _put2(dst, src.copy() if _overlap(dst, src) else src, add)
+    return True
 
 
 @numba.njit(cache=True)
 def put3(dst, src, add):
+    if not _fits(dst.shape, src.shape):
+        return False
     _put3(dst, src.copy() if _overlap(dst, src) else src, add)
+    return True
 
 # ---- growable lists ----------------------------------------------------------------------------
 

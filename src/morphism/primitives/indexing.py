@@ -416,9 +416,16 @@ def _nb_update(op: str):
 
     def rule(g, e, ins, spec):
         advanced_ok = op == "="  # repeated indices must accumulate: += with arrays goes to ufunc.at
-        if not _nb_simple(spec, e.inputs[2:]) or "n" in spec or (not advanced_ok and any(s in ("a", "m") for s in spec)):
+        advanced = any(s in ("a", "m") for s in spec)
+        if not _nb_simple(spec, e.inputs[2:]) or (not advanced_ok and advanced) or ("n" in spec and advanced):
             g.fallback(e, ins)
             return None
+        x, v = e.inputs[0].type, e.inputs[1].type
+        value, v_ndim = ins[1], v.ndim
+        if "n" in spec:
+            # New axes (the vjp of `x[:, None]`): write into x[idx without them], the value
+            # without those size-1 axes
+            spec, value, v_ndim = _without_new_axes(g, e, spec, x, v, value)
         if g.in_place(e) and isinstance(e.inputs[0], Var):
             g.coalesce(e.outputs[0], e.inputs[0])
             target = ins[0]
@@ -426,19 +433,56 @@ def _nb_update(op: str):
             target = g.name(e.outputs[0])
             g.emit(f"{target} = {ins[0]}.copy()")
         index = _nb_index(spec, ins[2:])
-        x, v = e.inputs[0].type, e.inputs[1].type
         view_ndim = x.ndim - sum(1 for s in spec if s == "i")
-        if isinstance(v, Array) and 1 <= v.ndim <= view_ndim <= 3 and not any(s in ("a", "m") for s in spec):
+        if v_ndim >= 1 and v_ndim <= view_ndim <= 3 and not advanced:
             # an array into a view: through sup.put* (see there why not Numba's slice assignment)
             view = target if all(s == "e" for s in spec) else f"{target}[{index}]"
-            lead = ", ".join(["None"] * (view_ndim - v.ndim) + [":"] * v.ndim)
-            value = ins[1] if v.ndim == view_ndim else f"{ins[1]}[{lead}]"
-            g.emit(f"sup.put{view_ndim}({view}, {value}, {op == '+='})")
+            lead = ", ".join(["None"] * (view_ndim - v_ndim) + [":"] * v_ndim)
+            value = value if v_ndim == view_ndim else f"{value}[{lead}]"
+            g.emit(f"if not sup.put{view_ndim}({view}, {value}, {op == '+='}):")
+            g.emit(f"    raise ValueError({_shape_error(e)!r})")
         else:
-            g.emit(f"{target}[{index}] {op} {ins[1]}")
+            g.emit(f"{target}[{index}] {op} {value}")
         return None
 
     return rule
+
+
+def _without_new_axes(g, e, spec, x, v, value):
+    """(spec without its None entries, the value without the axes they add, its ndim). The
+    value's axes there must have size 1 (checked: NumPy raises otherwise)."""
+    rest = x.ndim - sum(1 for s in spec if s == "i" or s[0] == "s")  # axes the ellipsis takes
+    region, new = 0, []
+    for s in spec:
+        if s == "n":
+            new.append(region)
+            region += 1
+        elif s[0] == "s":
+            region += 1
+        elif s == "e":
+            region += rest
+    spec = tuple(s for s in spec if s != "n")
+    if not isinstance(v, Array):
+        return spec, value, 0
+    total = x.ndim - sum(1 for s in spec if s == "i") + len(new)  # axes past the index are the region's too
+    off = total - v.ndim  # the value lines up with the region's last axes
+    drop = [p - off for p in new if p >= off]
+    if not drop:
+        return spec, value, v.ndim
+    g.emit(f"if {' or '.join(f'{value}.shape[{q}] != 1' for q in drop)}:")
+    g.emit(f"    raise ValueError({_shape_error(e)!r})")
+    parts = ", ".join("0" if q in drop else ":" for q in range(v.ndim))
+    return spec, f"{value}[{parts}]", v.ndim - len(drop)
+
+
+def _shape_error(e) -> str:
+    """The message of a value that does not broadcast into the region it is written to, naming
+    the user's line (raised by the generated code: Numba cannot say where)."""
+    msg = "could not broadcast the value into the indexed region"
+    if e.loc.line:
+        src = e.loc.source_line()
+        msg += f"\n  {e.loc.long()}" + (f"\n    {src.strip()}" if src else "")
+    return msg
 
 
 _nb_setitem = _nb_update("=")
