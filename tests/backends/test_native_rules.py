@@ -156,3 +156,24 @@ def einsum_broadcast(C, v):
 
 def test_einsum_broadcasts_labels_of_length_one():
     _check(einsum_broadcast, (_rand(1, 3, 4), _rand(5, 4)), exact=False)
+
+
+def stacked_products(a, b, c, d):
+    return a @ b, a @ c, d @ b, np.matmul(a, b)
+
+
+@pytest.mark.parametrize("shapes", [
+    ((5, 2, 3), (5, 3, 4), (3, 4), (2, 3)),
+    ((5, 2, 3), (1, 3, 4), (3, 1), (1, 3)),
+    ((1, 2, 3), (4, 3, 4), (3, 4), (6, 3)),
+    ((3, 0, 2), (3, 2, 4), (2, 0), (2, 2)),
+    ((2, 2, 0), (2, 0, 3), (0, 3), (2, 0)),
+])
+def test_matmul_of_stacks(shapes):
+    rng = np.random.default_rng(3)
+    _check(stacked_products, [rng.normal(size=s) for s in shapes], exact=False)
+
+
+def test_matmul_of_stacks_that_do_not_broadcast():
+    with pytest.raises(ValueError, match="broadcast"):
+        _jit(stacked_products, "native")(np.ones((2, 2, 3)), np.ones((3, 3, 4)), np.ones((3, 4)), np.ones((2, 3)))

@@ -479,6 +479,24 @@ def bmm(a, b):
 
 
 @numba.njit(cache=True)
+def matmul3(a, b):
+    """a @ b for stacks of matrices (3-d, C-contiguous), the stack axis broadcast: one BLAS
+    product per matrix."""
+    na, m, k = a.shape
+    nb, k2, n = b.shape
+    if k != k2:
+        raise ValueError("matmul: the last axis of the first operand and the second-to-last of the second differ")
+    if na != nb and na != 1 and nb != 1:
+        raise ValueError("matmul: the stacks of matrices could not be broadcast together")
+    out = np.zeros((max(na, nb), m, n), a.dtype)
+    if m == 0 or n == 0 or k == 0:
+        return out
+    for p in range(out.shape[0]):
+        np.dot(a[p if na > 1 else 0], b[p if nb > 1 else 0], out[p])
+    return out
+
+
+@numba.njit(cache=True)
 def bdim(m, n):
     """The length of an einsum label that two operands share, broadcast as NumPy does."""
     if m == n or n == 1:

@@ -807,9 +807,21 @@ lstsq.jvp, lstsq.vjp = _lstsq_jvp, _lstsq_vjp
 
 def _nb_matmul(g, e, ins):
     a, b = e.inputs
-    if a.type.ndim <= 2 and b.type.ndim <= 2 and a.type.dtype.value == "float64" and b.type.dtype.value == "float64":
-        return f"np.dot(np.ascontiguousarray({ins[0]}), np.ascontiguousarray({ins[1]}))"
-    g.fallback(e, ins)
+    na, nb = a.type.ndim, b.type.ndim
+    if not (a.type.dtype.value == "float64" and b.type.dtype.value == "float64"):
+        g.fallback(e, ins)
+        return None
+    x, y = f"np.ascontiguousarray({ins[0]})", f"np.ascontiguousarray({ins[1]})"
+    if na <= 2 and nb <= 2:
+        return f"np.dot({x}, {y})"
+    if na == 3 and nb == 2:  # one product: the stack's rows against b
+        return (f"np.dot({x}.reshape(({ins[0]}.shape[0] * {ins[0]}.shape[1], {ins[0]}.shape[2])), {y})"
+                f".reshape(({ins[0]}.shape[0], {ins[0]}.shape[1], {ins[1]}.shape[1]))")
+    if na == 3 and nb == 3:
+        return f"sup.matmul3({x}, {y})"
+    if na == 2 and nb == 3:
+        return f"sup.matmul3({x}.reshape((1, {ins[0]}.shape[0], {ins[0]}.shape[1])), {y})"
+    g.fallback(e, ins)  # a vector against a stack, or stacks of more axes
     return None
 
 
