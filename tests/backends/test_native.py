@@ -2,24 +2,20 @@
 (reverse and forward mode; the corpus values run on both backends in tests/test_programs.py),
 gradients of a few workloads, and the cases where writing in place could go wrong.
 
-The corpus derivatives run natively on a fixed sample of the programs: reverse mode on every 3rd
-program and forward mode on every 6th from the second on (all the cases of each program): 53
-and 26 of the 157, no program in both, every module of the corpus in each. Compiling a
-derivative is what costs, and the budget (`make test` in 8 minutes on 2 cores, cold caches)
-decides the sample:
+The corpus derivatives run natively on a fixed sample of the programs: reverse mode on every 4th
+program and forward mode on every 6th from the second on (all the cases of each program): 40
+and 26 of the 157, every module of the corpus in each. Compiling a derivative is what costs,
+and the budget (`make test` under 10 minutes on 2 cores, cold caches) decides the sample:
 
-- every case in both modes (MORPHISM_TEST_NATIVE_AD=all, 2 x 263 cases), cold caches, 2 workers:
-  all passed; 1040 s of CPU (19 min 47 s of wall time on a machine that other jobs loaded to
-  5-6). Per program, reverse mode took 4.5 s (median; up to 62 s, velocity_verlet_nbody) and
-  forward mode 4.0 s of that loaded wall time;
-- on an idle machine, sampled programs cost 3.35 s each in reverse mode and 2.1 s in forward
-  mode. With every 4th program in each mode the suite took 425 s; with every 3rd in reverse
-  mode, 472 and 478 s, at the budget. Every program in reverse mode would add about
-  117 x 3.35 s = 390 s of CPU, over 3 minutes: the forward sample pays for the wider reverse
-  one (the rule tests in tests/transforms run forward mode natively on a case of each family
-  of primitives but qr, svd and lstsq). The suite with this sample, `make test` on a fresh clone
-  with empty caches: 3445 passed, 147 skipped (the native cases outside the sample) in 5 min
-  28 s of pytest (6 min 1 s with the venv's set-up), 484 s of CPU, 2 cores.
+- every case in both modes (MORPHISM_TEST_NATIVE_AD=all, 2 x 263 cases, 548 tests with the
+  rest of this file): all pass; about 1040 s of CPU, more than the whole suite's budget;
+- this file with the sample costs about 250 s of CPU with cold caches (every 3rd program in
+  reverse mode: 262 s); the whole suite, on a fresh clone with cold caches, about 1070 s of CPU
+  and 9.5 minutes with every 3rd program, of which this file took 307 s, the corpus values on
+  both backends (tests/test_programs.py) 152 s and vmap of the corpus, native included
+  (tests/transforms/test_vmap_programs.py), 193 s. The rule tests in tests/transforms run
+  forward and reverse mode natively on a case of each family of primitives but qr, svd and
+  lstsq.
 
 MORPHISM_TEST_NATIVE_AD=all runs every case in both modes (and every native case of the rule
 tests in tests/transforms)."""
@@ -55,7 +51,7 @@ def _sample(offset: int, every: int) -> list:
     return [c for c in AD_CASES if _ALL or c.values[0] in picked]
 
 
-VJP_CASES, JVP_CASES = _sample(0, every=3), _sample(1, every=6)
+VJP_CASES, JVP_CASES = _sample(0, every=4), _sample(1, every=6)
 
 _transformed: dict = {}
 
