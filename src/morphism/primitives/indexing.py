@@ -191,30 +191,16 @@ list_view = primitive("list_view", _list_view_rule, impl=lambda buf, n: np.array
 
 
 def _scatter_add_impl(x, v, *ops, spec):
-    # x.at[idx].add(v) with NumPy's ufunc.at (repeated indices accumulate). Axes that None
-    # added to the indexed view are size 1: drop them from v first.
+    # x.at[idx].add(v). A basic index (None included) names each element once: an in-place add
+    # on the view. An array index may repeat one: NumPy's ufunc.at, which accumulates.
     out = np.array(x, dtype=np.result_type(x, v), copy=True)
     idx = build_index(spec, ops)
     if not any(s in ("a", "m") for s in spec):
-        out[idx] += v  # a basic index: no element repeats
-        return out
-    if "n" in spec:
-        if any(s in ("a", "m") for s in spec):
-            raise NotImplementedError("scatter_add with both None and array indices")
-        view_ndim = np.ndim(out[idx])
-        pos, k, rest = [], 0, np.ndim(x) - sum(1 for s in spec if s in ("i",) or s[0] == "s")
-        for s in spec:
-            if s == "n":
-                pos.append(k)
-                k += 1
-            elif s[0] == "s":
-                k += 1
-            elif s == "e":
-                k += rest
-        v = np.broadcast_to(v, out[idx].shape)
-        v = np.squeeze(v, axis=tuple(pos)) if view_ndim == np.ndim(v) and pos else v
-        idx = tuple(i for i in idx if i is not None)
-    np.add.at(out, idx, v)
+        out[idx] += v
+    elif "n" in spec:
+        raise NotImplementedError("scatter_add with both None and array indices")
+    else:
+        np.add.at(out, idx, v)
     return out
 
 
