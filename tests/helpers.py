@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import os
 from typing import Any
 
 import numpy as np
@@ -163,8 +164,6 @@ def assert_close_up_to_rounding(got: Any, want: Any) -> None:
 
 # ---- both backends -------------------------------------------------------------------------------
 
-import os as _os  # noqa: E402
-
 # The primitive tests compare mo.jit(f) with NumPy on both backends. A native specialisation is
 # a Numba compile (one to three seconds of CPU), and the property tests draw dozens of static
 # arguments (axis, keepdims) per function: the native backend runs the first NATIVE_CAP
@@ -172,7 +171,7 @@ import os as _os  # noqa: E402
 # caches, 2 cores: a cap of 4 took `make test` from 5.5 to 10.3 minutes (+713 s of CPU); a cap
 # of 1 costs about 160 s of CPU. MORPHISM_TEST_NATIVE_CAP=n sets it; MORPHISM_TEST_NATIVE_AD=all
 # lifts it.
-NATIVE_CAP = None if _os.environ.get("MORPHISM_TEST_NATIVE_AD", "") == "all" else int(_os.environ.get("MORPHISM_TEST_NATIVE_CAP", "1"))
+NATIVE_CAP = None if os.environ.get("MORPHISM_TEST_NATIVE_AD", "") == "all" else int(os.environ.get("MORPHISM_TEST_NATIVE_CAP", "1"))
 _JITS: dict = {}
 
 
@@ -198,3 +197,17 @@ def jit_results(f, args, static_argnums=()) -> list:
             warnings.simplefilter("error", MorphismPerformanceWarning)
             out.append((backend, j(*args)))
     return out
+
+
+def check_on_backends(f, args, same, static_argnums=(), native_same=None):
+    """f through mo.jit on both backends (`jit_results`) against f itself, each result compared
+    by `same(got, want)` (by `native_same` on the native backend where given); a failure names
+    the backend. Returns the interpreter's result."""
+    want = f(*args)
+    results = jit_results(f, args, static_argnums)
+    for backend, got in results:
+        try:
+            (native_same if backend == "native" and native_same else same)(got, want)
+        except AssertionError as e:
+            raise AssertionError(f"{backend} backend: {e}") from e
+    return results[0][1]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import morphism as mo
-from helpers import jit_results
+from helpers import check_on_backends
 
 rng = np.random.default_rng(1)
 
@@ -25,12 +25,7 @@ def same(got, want):
 
 
 def check(f, *args):
-    want = f(*args)
-    for backend, got in jit_results(f, args):
-        try:
-            same(got, want)
-        except AssertionError as e:
-            raise AssertionError(f"{backend} backend: {e}") from e
+    check_on_backends(f, args, same)
 
 
 def fails(f, *args, match: str, cls=mo.MorphismError):

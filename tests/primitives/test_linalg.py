@@ -6,7 +6,7 @@ import pytest
 import scipy.linalg
 
 import morphism as mo
-from helpers import jit_results
+from helpers import check_on_backends
 
 rng = np.random.default_rng(0)
 
@@ -37,12 +37,7 @@ def same(got, want, rtol=1e-9, atol=1e-12):
 
 
 def check(f, *args, **tol):
-    want = f(*args)
-    for backend, got in jit_results(f, args):
-        try:
-            same(got, want, **tol)
-        except AssertionError as e:
-            raise AssertionError(f"{backend} backend: {e}") from e
+    check_on_backends(f, args, lambda got, want: same(got, want, **tol))
 
 
 # ---- matmul, @, dot ----------------------------------------------------------------------------

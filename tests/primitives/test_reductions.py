@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scipy.special import logsumexp
 
 import morphism as mo
-from helpers import jit_results
+from helpers import check_on_backends
 from morphism.errors import MorphismTypeError
 from morphism.ir.builder import Builder, building
 from morphism.ir.core import Array, DType, Scalar, Var
@@ -45,14 +45,7 @@ def check(f, *args, static_argnums=(), native_same=None):
     """f through mo.jit against NumPy: the interpreter, and the native backend (capped: see
     helpers.jit_results), whose results `native_same(got, expected)` compares where given.
     Returns the interpreter's result."""
-    expected = f(*args)
-    results = jit_results(f, args, static_argnums)
-    for backend, got in results:
-        try:
-            (native_same if backend == "native" and native_same else same)(got, expected)
-        except AssertionError as e:
-            raise AssertionError(f"{backend} backend: {e}") from e
-    return results[0][1]
+    return check_on_backends(f, args, same, static_argnums, native_same)
 
 
 def same_order(x, axis):
