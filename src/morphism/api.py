@@ -161,6 +161,8 @@ def trace(fn: Callable, spec: Specialization) -> tuple[Func, Any]:
     with building(b):
         result, comp = lower_function(fn, tuple(bound.args), dict(bound.kwargs))
         result = _finish_result(fn, result)
+        if comp.writes:
+            result = _with_writes(result, comp.writes, params, spec)
     _list_node_registered()
     leaves, out_tree = pytree.flatten(result, is_leaf=lambda x: isinstance(x, (Var, Lit)))
     for leaf in leaves:
@@ -205,6 +207,94 @@ def _finish_result(fn: Callable, result: Any) -> Any:
     return fixed
 
 
+class Writes:
+    """The result of a function that writes into arrays it was given: `result`, and the final
+    value of each written argument leaf. The caller's arrays get those values (in place, as in
+    Python); `info` holds, per written leaf, (its index among the argument leaves, the
+    argument's name, where the function first writes into it)."""
+
+    def __init__(self, result: Any, finals: tuple, info: tuple) -> None:
+        self.result, self.finals, self.info = result, finals, info
+
+    def where(self) -> str:
+        index, name, loc = self.info[0]
+        return f"{name!r}" + (f" (first written at {loc})" if loc else "")
+
+
+def _with_writes(result: Any, writes: list, params: list[Var], spec: "Specialization") -> Writes:
+    from .frontend.library import cast
+
+    finals, info = [], []
+    for old, new, loc in writes:
+        k = next((i for i, p in enumerate(params) if p is old), None)
+        if k is None:
+            continue  # an array made from the arguments (a record's copy): not the caller's
+        finals.append(cast(new, old.type.dtype) if new.type != old.type else new)
+        info.append((k, spec.names[k], str(loc) if loc else ""))
+    return Writes(result, tuple(finals), tuple(info)) if finals else result
+
+
+def written_params(func: Func) -> dict[int, int]:
+    """{result index: argument leaf index} for the written arguments among `func`'s results."""
+    try:
+        out = pytree.unflatten(func.out_tree, list(range(len(func.results))))
+    except Exception:
+        return {}
+    if not isinstance(out, Writes):
+        return {}
+    return {r: k for r, (k, _, _) in zip(out.finals, out.info)}
+
+
+def refuse_writes(F: Func, fn: Callable, what: str) -> None:
+    """`what` (a transformation that runs `fn` other than once, as Python would) does not follow
+    writes into the arguments: a clear error rather than an answer that differs from Python's."""
+    w = _writes_node(F.out_tree)
+    if w is not None:
+        raise ArgumentError(
+            f"{what}: {getattr(fn, '__qualname__', 'the function')} writes into its argument {w.where()}; "
+            f"{what} does not update the caller's arrays",
+            hint="write into a copy (x = x.copy() first), or use mo.grad / mo.jvp / mo.vjp, which update "
+                 "them as the function does when it runs once")
+
+
+def _apply_writes(out: Any, leaves: Sequence[Any]) -> Any:
+    """Copies the final values of written arguments into the caller's arrays (nothing to copy
+    when the native code wrote the caller's buffer in place); returns the function's result."""
+    for final, (k, name, loc) in zip(out.finals, out.info):
+        dst = leaves[k]
+        if final is dst or not isinstance(dst, np.ndarray):
+            continue
+        if isinstance(final, np.ndarray) and final.shape == dst.shape and final.strides == dst.strides and \
+                final.__array_interface__["data"][0] == dst.__array_interface__["data"][0]:
+            continue
+        np.copyto(dst, final, casting="unsafe")
+    return out.result
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10_000))
+    except np.exceptions.TooHardError:
+        return True
+
+
+def _check_aliasing(fn: Any, out_tree_node: Writes, leaves: Sequence[Any]) -> None:
+    """The function writes into some arguments: none may share memory with another argument
+    (the compiled code keeps them apart, so Python's result could differ)."""
+    arrays = [(k, x) for k, x in enumerate(leaves) if isinstance(x, np.ndarray)]
+    for k, name, loc in out_tree_node.info:
+        dst = leaves[k]
+        for j, x in arrays:
+            if j != k and _overlap(dst, x):
+                raise ArgumentError(
+                    f"{getattr(fn, '__qualname__', 'the function')} writes into its argument {name!r}"
+                    + (f" (at {loc})" if loc else "") + ", and another argument shares its memory: "
+                    "morphism does not follow writes between aliased arguments",
+                    hint="pass a copy (x.copy()) for one of them")
+
+
 class _ListResult:
     """A list built at run time, returned to the caller as a Python list of its elements."""
 
@@ -218,7 +308,13 @@ def _list_node_registered() -> None:
     if not getattr(_list_node_registered, "done", False):
         optree.register_pytree_node(_ListResult, lambda r: ((r.arr,), None, None),
                                     lambda _, children: _ListResult(children[0]), namespace=pytree.NAMESPACE)
+        optree.register_pytree_node(Writes, lambda w: ((w.result, w.finals), w.info, None),
+                                    lambda info, children: Writes(children[0], tuple(children[1]), info),
+                                    namespace=pytree.NAMESPACE)
         _list_node_registered.done = True
+
+
+_list_node_registered()
 
 
 # ---- transformed functions: the shared machinery ------------------------------------------------
@@ -310,16 +406,29 @@ class Transformed:
                 low, plain = hit
                 leaves = [a for i, a in enumerate(args) if i not in self.static_argnums] if self.static_argnums else args
                 run = low.runner
+                if not plain:
+                    self._check_writes(low, leaves)
                 out = pytree.unflatten(low.out_tree, getattr(run, "fast", run)(leaves))
-                return out if plain else _to_python_lists(out)
+                return out if plain else self._finish_call(out, leaves)
         spec = self.specialize(args, kwargs)
         low = self._lowered(spec)
         if quick is not None:
             dyn = [a for i, a in enumerate(args) if i not in self.static_argnums]
             if len(spec.leaves) == len(dyn) and all(a is b for a, b in zip(spec.leaves, dyn)):
                 self._quick[quick] = (low, _plain(low.out_tree))
+        self._check_writes(low, spec.leaves)
         outs = low.runner(spec.leaves)
-        return _to_python_lists(pytree.unflatten(low.out_tree, outs))
+        return self._finish_call(pytree.unflatten(low.out_tree, outs), spec.leaves)
+
+    def _check_writes(self, low: Lowered, leaves: Sequence[Any]) -> None:
+        w = _writes_node(low.out_tree)
+        if w is not None:
+            _check_aliasing(self.fn, w, leaves)
+
+    def _finish_call(self, out: Any, leaves: Sequence[Any]) -> Any:
+        if isinstance(out, Writes):
+            out = _apply_writes(out, leaves)
+        return _to_python_lists(out)
 
     def __morphism_custom__(self, frame: Any, args: list, kwargs: dict, node: Any) -> Any:
         """Called by the frontend when traced code calls this function: inline its IR."""
@@ -332,15 +441,19 @@ class Transformed:
         func, captured = self.build(spec)
         frame.comp.captured.extend(captured)
         outs = inline(func, spec.leaves)
-        return pytree.unflatten(func.out_tree, outs)
+        out = pytree.unflatten(func.out_tree, outs)
+        if isinstance(out, Writes):  # the caller's arrays see the writes
+            frame.apply_writes([(spec.leaves[k], final, None) for final, (k, _, _) in zip(out.finals, out.info)])
+            out = out.result
+        return out
 
 
 _PLAIN: dict[Any, bool] = {}
 
 
 def _plain(out_tree: Any) -> bool:
-    """Whether results of this structure hold no run-time list (then they are returned as
-    unflattened, without a rebuild)."""
+    """Whether results of this structure hold no run-time list and no written argument (then
+    they are returned as unflattened, without a rebuild)."""
     try:
         p = _PLAIN.get(out_tree)
         if p is None:
@@ -350,8 +463,27 @@ def _plain(out_tree: Any) -> bool:
         return False
 
 
+_WRITES: dict[Any, Any] = {}
+
+
+def _writes_node(out_tree: Any) -> "Writes | None":
+    """The `Writes` node of results of this structure (None: the function writes into no argument)."""
+    try:
+        w = _WRITES.get(out_tree, False)
+    except TypeError:
+        w = False
+    if w is False:
+        top = pytree.unflatten(out_tree, [0] * out_tree.num_leaves)
+        w = top if isinstance(top, Writes) else None
+        try:
+            _WRITES[out_tree] = w
+        except TypeError:
+            pass
+    return w
+
+
 def _holds_list_result(tree: Any) -> bool:
-    if isinstance(tree, _ListResult):
+    if isinstance(tree, (_ListResult, Writes)):
         return True
     if isinstance(tree, (tuple, list)):
         return any(_holds_list_result(x) for x in tree)
@@ -449,7 +581,7 @@ def _make_runner(func: Func, backend: str) -> Callable[[list[Any]], list[Any]]:
         from .backends.numba_backend import Unsupported, compile_func
 
         try:
-            return compile_func(func)
+            return compile_func(func, frozenset(written_params(func).values()))
         except Unsupported as e:
             import warnings
 
@@ -589,6 +721,8 @@ class _Grad(Transformed):
         name = getattr(self.fn, "__name__", "f")
         what = "value_and_grad" if self.with_value else "grad"
         out = pytree.unflatten(F.out_tree, list(range(len(F.results))))
+        if isinstance(out, Writes):  # the written arguments' final values pass through
+            out = out.result
         if self.has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
                 raise DifferentiationError(f"{what}(has_aux=True): {name} must return a pair (output, aux)", _def_loc(self.fn))
@@ -619,12 +753,17 @@ class _Grad(Transformed):
         grads = [pytree.unflatten(tree, [leaf_grads[k] for k in range(lo, hi)]) for lo, hi, tree in picked]
         g = grads[0] if isinstance(self.argnums, int) else tuple(grads)
         value = pytree.unflatten(F.out_tree, primal)
+        writes = value if isinstance(value, Writes) else None
+        if writes is not None:
+            value = writes.result
         if self.with_value:
             result = (value, g)
         elif self.has_aux:
             result = (g, value[1])
         else:
             result = g
+        if writes is not None:  # the caller's arrays are updated as when the function runs
+            result = Writes(result, writes.finals, writes.info)
         return finish(f"{what}_{name}", params, b, result), captured
 
 
@@ -713,7 +852,11 @@ class _JVPOf(Transformed):
             n = len(F.results)
             primal, touts = outs[:n], iter(outs[n:])
             tangent_leaves = [next(touts) if is_float(r.type) else _int_zeros(r) for r in primal]
-        result = (pytree.unflatten(F.out_tree, primal), pytree.unflatten(F.out_tree, tangent_leaves))
+        value, tangent = pytree.unflatten(F.out_tree, primal), pytree.unflatten(F.out_tree, tangent_leaves)
+        if isinstance(value, Writes):  # the caller's arrays are updated as when the function runs
+            result = Writes((value.result, tangent.result), value.finals, value.info)
+        else:
+            result = (value, tangent)
         return finish(f"jvp_{F.name}", [*params, *tparams], b, result), captured
 
 
@@ -755,12 +898,17 @@ class _VJPOf(Transformed):
         low = _cached(Jitted, self.fn, static_argnums=self.static_argnums)._lowered(base)
         from .transforms.adutil import is_float
 
-        ct_leaves, _ = pytree.flatten(_lists_as_arrays(pytree.unflatten(low.ir.out_tree, list(low.ir.results)), ct))
-        if len(ct_leaves) != len(low.ir.results):
+        structure = pytree.unflatten(low.ir.out_tree, list(low.ir.results))
+        results = list(low.ir.results)
+        if isinstance(structure, Writes):  # written arguments: no cotangent given for them
+            structure = structure.result
+            results = pytree.flatten(structure)[0]
+        ct_leaves, _ = pytree.flatten(_lists_as_arrays(structure, ct))
+        if len(ct_leaves) != len(results):
             raise ArgumentError(f"vjp: the cotangent must have the structure of the output "
-                                f"({len(low.ir.results)} leaves), found {len(ct_leaves)}")
+                                f"({len(results)} leaves), found {len(ct_leaves)}")
         extra, types = [], []
-        for c, r in zip(ct_leaves, low.ir.results):
+        for c, r in zip(ct_leaves, results):
             if is_float(r.type):
                 arr = np.asarray(c, dtype=np.float64)
                 extra.append(arr if arr.ndim else np.float64(arr))
@@ -774,9 +922,12 @@ class _VJPOf(Transformed):
 
         F, captured = trace_any(self.fn, spec.base)
         mask = [is_float(t) for t in spec.base.leaf_types]
-        V = vjp_func(F, mask)
+        n_written = len(w.finals) if (w := _writes_node(F.out_tree)) is not None else 0
+        n_out = len(F.results) - n_written  # the written arguments' values come last
+        seeds = [k < n_out for k, r in enumerate(F.results) if is_float(r.type)]
+        V = vjp_func(F, mask, seeds=seeds) if n_written else vjp_func(F, mask)
         params = [Var(p.type, p.hint) for p in F.params]
-        cparams = [Var(r.type, "ct") for r in F.results if is_float(r.type)]
+        cparams = [Var(r.type, "ct") for r in F.results[:n_out] if is_float(r.type)]
         b = Builder(F.loc)
         with building(b):
             outs = inline(V, [*params, *cparams])
@@ -794,7 +945,14 @@ class _VJPOf(Transformed):
 def vjp(fn: Callable, *primals: Any) -> tuple[Any, Callable]:
     """Reverse mode: `(fn(*primals), vjp_fn)` where `vjp_fn(ct)` is the tuple of cotangents of
     the primals (J(primals)^T ct), as in JAX."""
-    out = _cached(Jitted, fn)(*primals)
+    j = _cached(Jitted, fn)
+    given = primals
+    if _writes_node(j.lower(*primals).out_tree) is not None:
+        # the function writes into its arguments (the call below updates them, as in Python):
+        # the cotangents are taken at the values given, kept aside
+        given = tuple(pytree.tree_map(lambda x: x.copy() if isinstance(x, np.ndarray) else x, p) for p in primals)
+    out = j(*primals)
+    primals = given
     back = _cached(_VJPOf, fn)
 
     def vjp_fn(ct: Any) -> tuple:
@@ -819,6 +977,7 @@ class _Jacobian(Transformed):
 
         what = "jacfwd" if self.mode == "fwd" else "jacrev"
         F, captured = trace_any(self.fn, spec)
+        refuse_writes(F, self.fn, what)
         mask, picked = _wrt(self.fn, spec, _argnums_tuple(self.argnums), what)
         params = [Var(p.type, p.hint) for p in F.params]
         b = Builder(F.loc)
@@ -1026,6 +1185,7 @@ class _VMap(Transformed):
         member_args = _rebuild_args(spec, member_leaves)
         inner = Specialization(self.fn, member_args[0], member_args[1], spec.static_argnums, spec.static_argnames)
         F, captured = trace_any(self.fn, inner)
+        refuse_writes(F, self.fn, "vmap")
         flags = [a is not None for a in axes]
         name = getattr(self.fn, "__name__", "f")
         strategy = self.strategy

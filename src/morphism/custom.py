@@ -32,7 +32,7 @@ class _Custom:
 
     def __morphism_custom__(self, frame: Any, args: list, kwargs: dict, node: Any) -> Any:
         """Traced code calls the function: emit one custom call with its body's IR."""
-        from .api import Specialization, trace_any
+        from .api import Specialization, refuse_writes, trace_any
         from .frontend.library import to_atom
         from .frontend.values import ListVal
         from .ir.core import FuncRef
@@ -43,6 +43,7 @@ class _Custom:
         args = [to_atom(a) if isinstance(a, ListVal) else a for a in args]
         spec = Specialization(self.fun, tuple(args), {}, ())
         body, captured = trace_any(self.fun, spec)
+        refuse_writes(body, self.fun, self.kind)
         frame.comp.captured.extend(captured)
         ref = FuncRef(getattr(self.fun, "__name__", "f"), tuple(p.type for p in body.params),
                       tuple(r.type for r in body.results), body)
@@ -139,7 +140,16 @@ def trace_call(fn: Callable, args: tuple) -> Any:
     spec = Specialization(fn, args, {}, ())
     F, _ = trace_any(fn, spec)
     outs = inline(F, spec.leaves)
-    return pytree.unflatten(F.out_tree, outs)
+    out = pytree.unflatten(F.out_tree, outs)
+    from .api import Writes
+
+    if isinstance(out, Writes):
+        from .errors import UnsupportedSyntaxError
+
+        raise UnsupportedSyntaxError(f"{getattr(fn, '__qualname__', 'a function')} writes into its argument "
+                                     f"{out.where()}, here where morphism calls it as a rule: not supported", None,
+                                     hint="write into a copy (x = x.copy() first)")
+    return out
 
 
 def leaves_of(tree: Any) -> list:

@@ -82,7 +82,7 @@ def _is_view(e: Eqn) -> bool:
 class _Liveness:
     """For each in-place candidate equation: is its array input dead after it, and owned?"""
 
-    def __init__(self, func: Func, aliasing: frozenset[int] = frozenset()) -> None:
+    def __init__(self, func: Func, aliasing: frozenset[int] = frozenset(), donated: frozenset[int] = frozenset()) -> None:
         self.aliasing = aliasing  # id(eqn) of sum_to_shape that return their input where nothing is summed
         self.inplace: set[int] = set()  # id(eqn) of setitem/scatter_add done in place
         self.base: dict[Var, Var] = {}  # view -> the array it may share memory with
@@ -92,6 +92,8 @@ class _Liveness:
         self.cond_of: dict[Var, tuple[Eqn, int]] = {}  # cond result -> (its cond, its index)
         self.tape_kept: set[int] = set()  # id(eqn) of tape_push whose pushed-to tape is read later
         self._collect(func.body, top=True)
+        # arguments the function writes into (NumPy semantics): their buffers are written in place
+        self.owned.update(func.params[i] for i in donated)
         self._block(func.body, set(func.body.results) & _vars_set(func.body.results))
 
     def _collect(self, b: Block, top: bool = False) -> None:
@@ -209,13 +211,13 @@ class _Liveness:
                 self.owned.add(o)
 
 
-def _liveness(f: Func) -> _Liveness:
+def _liveness(f: Func, donated: frozenset[int] = frozenset()) -> _Liveness:
     """The liveness of `f`, in two rounds. A `sum_to_shape` with nothing to sum takes its input
     over where that is dead (first round); where it is not, it returns the input itself, a
     view, rather than a copy (second round, with those results as views of their input: the
     reads and writes after them see the sharing). The cotangent of a view, `ct[:, j]`, is then
     read in place: no copy per iteration of a loop."""
-    first = _Liveness(f)
+    first = _Liveness(f, donated=donated)
     eqns = list(_all_eqns(f.body))
     # An array written in place stays so: no view of it is taken where it is written later (the
     # setitem's vjp reads `ct[idx]`, then zeroes it in place: a view would cost a copy of `ct`).
@@ -227,7 +229,7 @@ def _liveness(f: Func) -> _Liveness:
                          and not written.intersection(first.roots(e.inputs[0])))
     if not aliasing:
         return first
-    second = _Liveness(f, aliasing)
+    second = _Liveness(f, aliasing, donated)
     return second if first.inplace - aliasing <= second.inplace else first
 
 
@@ -256,6 +258,11 @@ class Gen:
         self.funcs: dict[int, str] = {}  # id(FuncRef or Func) -> generated name
         self.pending: list[tuple[str, Func]] = []
         self.live: _Liveness | None = None
+        self.donated: dict[int, frozenset[int]] = {}  # id(Func) -> parameters it may write in place
+        self.entry: Func | None = None
+        self.consts: list[Any] | None = None  # captured arrays: extra parameters of the entry function
+        self.const_names: list[str] = []
+        self.entry_consts: list[Any] = []
         self.reserved: set[int] = set()  # ids of tape_push eqns whose room is reserved before their loop
 
     # names (a tape is two locals: its buffer and its length)
@@ -293,20 +300,32 @@ class Gen:
     def _name(self, v: Var) -> str:
         n = self.names.get(v)
         if n is None:
-            base = "".join(c if c.isalnum() or c == "_" else "_" for c in (v.hint or "t"))
-            if not base or base[0].isdigit() or keyword.iskeyword(base) or base in ("np", "numba", "sup"):
-                base = "v_" + base
-            n, k = base, 1
-            while n in self.used:
-                n = f"{base}_{k}"
-                k += 1
-            self.used.add(n)
-            self.names[v] = n
+            n = self.names[v] = self._fresh(v.hint or "t")
+        return n
+
+    def _fresh(self, hint: str) -> str:
+        base = "".join(c if c.isalnum() or c == "_" else "_" for c in hint)
+        if not base or base[0].isdigit() or keyword.iskeyword(base) or base in ("np", "numba", "sup"):
+            base = "v_" + base
+        n, k = base, 1
+        while n in self.used:
+            n = f"{base}_{k}"
+            k += 1
+        self.used.add(n)
         return n
 
     def atom(self, a: Atom) -> str:
         if isinstance(a, Var):
             return self.name(a)
+        if isinstance(a.type, Array) and a.name and self.consts is not None:
+            # a captured array: a parameter of the entry function, passed at every call (no data in
+            # the source, and a change the caller makes in place is seen)
+            k = next((i for i, c in enumerate(self.consts) if c is a.value), None)
+            if k is None:
+                k = len(self.consts)
+                self.consts.append(a.value)
+                self.const_names.append(self._fresh("_cap_" + a.name))
+            return self.const_names[k]
         if isinstance(a.type, Array):
             g = f"_const{len(self.globals)}"
             arr = np.asarray(a.value)
@@ -347,11 +366,15 @@ class Gen:
     def function(self, name: str, f: Func) -> list[str]:
         saved = (self.lines, self.depth, self.live)
         self.lines, self.depth = [], 1
-        self.live = _liveness(f)
+        self.live = _liveness(f, self.donated.get(id(f), frozenset()))
         params = ", ".join(self.name(p) for p in f.params)
+        self.consts = [] if f is self.entry else None
         self.block_eqns(f.body)
         res = ", ".join(self.value(r) for r in f.results)
         self.emit(f"return ({res}{',' if len(f.results) == 1 else ''})")
+        if self.consts:
+            params = ", ".join([*(self.name(p) for p in f.params), *self.const_names])
+        self.consts = self.consts if f is self.entry else None
         body = self.lines
         if any(line.lstrip().startswith("with numba.objmode(") for line in body):
             # Numba sets up object mode where it first lowers an objmode block and reuses that set-up
@@ -617,8 +640,10 @@ class NativeFunction:
     interpreter must run it) and `types` gives the (parameter, result) types."""
 
     def __init__(self, func: Func | Callable[[], Func], source: str, entry: Callable, path: Path,
-                 fallbacks: dict | None = None, types: tuple[list[Type], list[Type]] | None = None) -> None:
+                 fallbacks: dict | None = None, types: tuple[list[Type], list[Type]] | None = None,
+                 consts: list[Any] | None = None) -> None:
         self._func = func
+        self.consts = consts or []  # the captured arrays, passed after the arguments
         self.source = source
         self.entry = entry
         self.path = path
@@ -642,6 +667,7 @@ class NativeFunction:
         args = [x if type(x) is k else coerce(x, t) for x, t, k in zip(leaves, self.params, self._kinds)]
         if self.entry is None:
             return run_func(self.func, args)
+        args += self.consts
         if self._compiled:
             outs = self.entry(*args)
             return [conv(v) if conv is not None else coerce(v, t) for v, t, conv in zip(outs, self.results, self._out)]
@@ -661,7 +687,7 @@ class NativeFunction:
                           f"the interpreter. The generated source is {self.path}", MorphismPerformanceWarning,
                           stacklevel=3)
             self.entry = None
-            return run_func(self.func, args)
+            return run_func(self.func, args[:len(self.params)])
         self._compiled = True
         self.fast = self._fast_path()
         return [coerce(v, t) for v, t in zip(outs, self.results)]
@@ -676,13 +702,14 @@ class NativeFunction:
         a = [f"a{i}" for i in range(n)]
         outs = ", ".join(f"c{j}(r[{j}])" if c is not None else f"coerce(r[{j}], t{j})" for j, c in enumerate(self._out))
         check = " and ".join(f"type(a{i}) is k{i}" for i in range(n)) or "True"
+        caps = [f"cap[{j}]" for j in range(len(self.consts))]
         src = (f"def fast(leaves):\n"
                + (f"    {', '.join(a)}, = leaves\n" if n else "")
                + f"    if {check}:\n"
-               + f"        r = entry({', '.join(a)})\n"
+               + f"        r = entry({', '.join(a + caps)})\n"
                + f"        return [{outs}]\n"
                + "    return slow(leaves)\n")
-        env: dict[str, Any] = {"entry": self.entry, "slow": self, "coerce": coerce}
+        env: dict[str, Any] = {"entry": self.entry, "slow": self, "coerce": coerce, "cap": self.consts}
         env.update({f"k{i}": k for i, k in enumerate(self._kinds)})
         env.update({f"c{j}": c for j, c in enumerate(self._out)})
         env.update({f"t{j}": t for j, t in enumerate(self.results)})
@@ -691,8 +718,12 @@ class NativeFunction:
 
 
 
-def generate(func: Func) -> tuple[str, str, dict]:
+def generate(func: Func, donated: frozenset[int] = frozenset()) -> tuple[str, str, dict]:
+    """The module's source for `func`; `donated`: indices of the parameters whose buffers the
+    function may write (arguments it writes into, as NumPy code does)."""
     g = Gen()
+    g.donated = {id(func): donated}
+    g.entry = func
     entry = g.func_name(func)
     chunks: list[list[str]] = []
     done: set[str] = set()
@@ -702,6 +733,8 @@ def generate(func: Func) -> tuple[str, str, dict]:
             continue
         done.add(name)
         chunks.append(g.function(name, f))
+        if f is func:
+            g.entry_consts = list(g.consts or [])
     header = [
         f'"""Generated by morphism from {func.name} (do not edit: regenerated from the IR)."""',
         "import numpy as np",
@@ -711,13 +744,13 @@ def generate(func: Func) -> tuple[str, str, dict]:
         "",
     ]
     src = "\n".join(header + g.globals + [""] + [l for c in chunks for l in c])
-    return src, entry, g.fallbacks
+    return src, entry, g.fallbacks, g.entry_consts
 
 
-def compile_func(func: Func) -> NativeFunction:
+def compile_func(func: Func, donated: frozenset[int] = frozenset()) -> NativeFunction:
     from . import numba_support
 
-    src, entry, fallbacks = generate(func)
+    src, entry, fallbacks, consts = generate(func, donated)
     numba_support.register_fallbacks(fallbacks)
     digest = hashlib.sha256(src.encode()).hexdigest()[:16]
     path = cache_dir() / f"mo_{func.name[:40]}_{digest}.py".replace("<", "_").replace(">", "_")
@@ -725,7 +758,7 @@ def compile_func(func: Func) -> NativeFunction:
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(src)
         os.replace(tmp, path)
-    return NativeFunction(func, src, getattr(load_module(path), entry), path, fallbacks)
+    return NativeFunction(func, src, getattr(load_module(path), entry), path, fallbacks, consts=consts)
 
 
 def load_module(path: Path) -> Any:

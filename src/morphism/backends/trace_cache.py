@@ -241,11 +241,13 @@ class _Walker:
         from ..frontend.source import get_source
 
         try:
-            text = get_source(fn).text
+            src = get_source(fn)
         except Exception:
             raise Uncacheable(f"no source for {fn.__qualname__}") from None
         code = fn.__code__
-        self.token("function", fn.__module__, fn.__qualname__, code.co_filename, code.co_firstlineno, text)
+        # where the definition starts: two lambdas on one line share their source text
+        where = (src.node.lineno, src.node.col_offset)
+        self.token("function", fn.__module__, fn.__qualname__, code.co_filename, code.co_firstlineno, where, src.text)
         outer, self.names = self.names, _code_names(code)
         try:
             self.value(fn.__defaults__)
@@ -426,6 +428,9 @@ def _store(path: Path, low: Lowered, covered: list) -> None:
         return _note("uncacheable", "not compiled by the native backend")
     if r.fallbacks:
         return _note("uncacheable", "object-mode fallbacks in the generated code")
+    if r.consts:
+        # (the arrays are passed at each call; a later process would have to find them again)
+        return _note("uncacheable", "the function captures arrays")
     if r.path.parent != path.parent:
         return
     func = low.ir

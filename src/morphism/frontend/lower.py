@@ -41,6 +41,8 @@ from ..ir.core import (
     Type,
     Var,
     lit,
+    captured,
+    is_value,
     make_type,
     promote,
     type_of_value,
@@ -120,6 +122,8 @@ class Compilation:
         self.captured: list[tuple[Any, str, Any]] = []  # (namespace, name, object) for the cache
         self.active: list[tuple[Any, Any]] = []  # (code, signature) of functions being inlined
         self.recursive: dict[tuple[Any, Any], FuncRef] = {}
+        # the function's writes into its arguments: (parameter value, final value, where)
+        self.writes: list[tuple[Atom, Atom, Loc | None]] = []
 
     def note_captured(self, namespace: Any, name: str, obj: Any) -> None:
         self.captured.append((namespace, name, obj))
@@ -138,29 +142,47 @@ class _Recursion(Exception):
 
 
 class FuncCtx:
-    """How the paths of a function body end: the returned value."""
+    """How the paths of a function body end: the returned value, paired with the final values
+    of the caller's arrays the function was given (its writes into them: see `Frame.tracked`)."""
 
     def pack(self, frame: "Frame", term: Any) -> Any:
         if term is RAISE:
             return DEAD
         if isinstance(term, Ret):
-            return term.value
-        if term is FALL:
-            return None
-        frame.error(f"'{'break' if term is BREAK else 'continue'}' outside a loop", frame.cur_node)
+            value = term.value
+        elif term is FALL:
+            value = None
+        else:
+            frame.error(f"'{'break' if term is BREAK else 'continue'}' outside a loop", frame.cur_node)
+        return (value, frame.tracked_values())
 
 
 class LoopCtx:
     """How the paths of a loop body end: (carries, exit code, return value)."""
 
-    def __init__(self, names: list[str], flags: bool, next_index: Callable[[], Any] | None):
+    def __init__(self, names: list[str], flags: bool, next_index: Callable[[], Any] | None,
+                 watch: dict[str, Any] | None = None, changed: set[str] | None = None):
         self.names = names
         self.flags = flags
         self.next_index = next_index
+        # names the body does not assign, with their values on entry: one that is rebound all
+        # the same (an array written by a helper, a record holding a written array) must be
+        # carried too; the loop is lowered again with it (see `Frame.loop`)
+        self.watch = watch or {}
+        self.changed = changed if changed is not None else set()
+        self.aliases: dict[str, str] = {}
 
     def pack(self, frame: "Frame", term: Any) -> Any:
         if term is RAISE:
             return DEAD
+        for n, v in self.watch.items():
+            if frame.env.get(n, v) is not v:
+                self.changed.add(n)
+        for alias, primary in self.aliases.items():
+            # another name for a carried array follows it while the body only writes into it; once
+            # the body rebinds one of them, they part, and the alias needs a carry of its own
+            if frame.env.get(alias) is not frame.env.get(primary):
+                self.changed.add(("parted", alias))
         carries = tuple(frame.lookup_carry(n) for n in self.names)
         if not self.flags:
             if term in (FALL, CONTINUE):
@@ -172,15 +194,31 @@ class LoopCtx:
         return (carries, lit(code), idx, ret)
 
 
+_TRACKED = "\0arg"  # hidden names: the caller's arrays a function was given, as written so far
+
+
 class Frame:
     def __init__(self, comp: Compilation, source: Source, globals_: dict, closure: dict[str, Any],
-                 outer: "Frame | None" = None, pyfunc: Any = None):
+                 outer: "Frame | None" = None, pyfunc: Any = None, caller: "Frame | None" = None):
         self.comp = comp
         self.source = source
         self.globals = globals_
         self.closure = closure  # name -> value for free variables (cells resolved)
         self.outer = outer  # for local functions: the frame whose names they read
+        self.caller = caller
         self.pyfunc = pyfunc
+        # The arrays the caller passed in live under hidden names in `env`, so that a write
+        # into one (through any alias or view) follows the paths of branches and the carries
+        # of loops like a name does; the function's result carries their final values, and the
+        # caller applies them (NumPy semantics: the caller sees writes into what it passed).
+        self.tracked: list[tuple[str, Atom]] = []  # (hidden name, the caller's value)
+        self.write_locs: dict[str, Loc] = {}  # hidden name -> the first write into it
+        self.loop_watch: dict[str, Any] = {}
+        self.loop_records: list[str] = []
+        self.loop_changed_by: tuple[Any, set[str]] = (None, set())
+        self.forced_carries: dict[ast.AST, list[str]] = {}
+        self.parted_aliases: dict[ast.AST, set[str]] = {}
+        self.root_writes: list = []
         self.env: dict[str, Any] = {}
         self.cur_node: ast.AST = source.node
         self.loop_aliases: dict[str, str] = {}
@@ -249,7 +287,9 @@ class Frame:
             if library.dtype_of_numpy(obj.dtype) is None:
                 self.error(f"the array {name!r} has dtype {obj.dtype}, which morphism does not support yet",
                            hint="convert it with .astype(np.float64) outside the compiled function")
-            return lit(obj.copy())
+            if obj.ndim == 0:
+                return lit(obj.item(), library.dtype_of_numpy(obj.dtype))
+            return captured(obj, name)
         if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
             return tuple(self.convert_py(x, name) for x in obj)
         if isinstance(obj, list):
@@ -261,6 +301,22 @@ class Frame:
     def assign_name(self, name: str, value: Any) -> None:
         _name_vars(value, name)
         self.env[name] = value
+
+    def track_arguments(self, arguments: dict[str, Any]) -> None:
+        leaves, _ = flatten(tuple(arguments.values()))
+        for a in leaves:
+            if isinstance(a.type, Array) and all(a is not b for _, b in self.tracked):
+                h = f"{_TRACKED}{len(self.tracked)}"
+                self.tracked.append((h, a))
+                self.env[h] = a
+
+    def tracked_values(self) -> tuple:
+        return tuple(self.env.get(h, a) for h, a in self.tracked)
+
+    def tracked_writes(self, finals: tuple) -> list[tuple[Atom, Atom, Loc | None]]:
+        """(the caller's array, its final value, where it was first written) for each argument
+        array the function wrote into."""
+        return [(a, f, self.write_locs.get(h)) for (h, a), f in zip(self.tracked, finals) if f is not a]
 
     # ---- statements -------------------------------------------------------------------------
 
@@ -467,12 +523,28 @@ class Frame:
             base, recompute, writeback = view
             self.write(base, writeback(base, new))
             return
+        if isinstance(old, Lit) and old.name:
+            self.error(f"the compiled function writes into the array {old.name!r} it captured (a global or a "
+                       f"closure variable): not supported", cls=MorphismTypeError,
+                       hint=f"pass {old.name} as an argument (writes into arguments reach the caller), "
+                            f"or write into a copy: {old.name}.copy()")
         self._refresh(old, new)
 
     def _refresh(self, old: Any, new: Any) -> None:
         for k, v in list(self.env.items()):
-            if v is old:
-                self.env[k] = new
+            w = _replace_in(v, old, new)
+            if w is not v:
+                self.env[k] = w
+                if k.startswith(_TRACKED) and k not in self.write_locs:
+                    self.write_locs[k] = current().loc
+        if self.outer is not None and any(_replace_in(v, old, new) is not v for v in self.outer.env.values()):
+            # a function defined in the compiled function writes into an array of the frame
+            # that defined it: that frame's current path sees the write when it is the caller
+            if self.caller is not self.outer:
+                self.error("a function defined inside the compiled function writes into an array of the "
+                           "function that defined it, and is called from another function: not supported yet",
+                           hint="pass the array as an argument instead")
+            self.outer.write(old, new)
         for v, (base, recompute, writeback) in list(self.views.items()):
             if base is old and any(w is v for w in self.env.values()):
                 nv = recompute(new)
@@ -505,10 +577,10 @@ class Frame:
                 self.error(f"cannot assign into a scalar of type {base.type}", target, cls=MorphismTypeError)
             new = I.setitem(base, v, *ops, spec=spec)
             if isinstance(target.value, ast.Subscript):
-                # `a[i][j] = v`: through to `a` when `a[i]` is a view (basic indexing); into a
-                # temporary copy, so with no effect, when it is advanced indexing (as in NumPy).
-                if base in self.views:
-                    self.write(base, new)
+                # `a[i][j] = v`: through to `a` when `a[i]` is a view (basic indexing), into the
+                # array itself when `a` is a record (`params["w"][0] = v`); into a temporary copy,
+                # so with no effect, when it is advanced indexing (as in NumPy: nothing holds it).
+                self.write(base, new)
                 return
             self.assign_back(target.value, base, new)
         elif isinstance(base, dict):
@@ -689,9 +761,9 @@ class Frame:
 
     def _join(self, a, b, ba, bb, la, lb, node, name) -> Callable:
         if a is DEAD:
-            return self._join(self.placeholder_like(b, ba), b, ba, bb, la, lb, node, name)
+            return self._join(self._outside_or_placeholder(b, bb, ba), b, ba, bb, la, lb, node, name)
         if b is DEAD:
-            return self._join(a, self.placeholder_like(a, bb), ba, bb, la, lb, node, name)
+            return self._join(a, self._outside_or_placeholder(a, ba, bb), ba, bb, la, lb, node, name)
         if a is NOTHING and b is NOTHING:
             return lambda it: NOTHING
         if a is NOTHING:
@@ -716,6 +788,8 @@ class Frame:
         elif isinstance(b, list) and isinstance(a, ListVal):
             with building(bb):
                 b = self.list_from_record(b, a.elem_type)
+        if is_atom(a) and a is b:
+            return lambda it: a  # the same value on both paths (defined before the branch)
         if is_atom(a) and is_atom(b):
             t = self.join_type(a.type, b.type, node, name)
             with building(ba):
@@ -762,6 +836,15 @@ class Frame:
                    hint="a name must hold the same kind of value (scalar, array of one ndim, record of one "
                         "shape) on every path through an if or a loop")
 
+    def _outside_or_placeholder(self, v: Any, b_v: Builder, b_dead: Builder) -> Any:
+        """For the path that raised: `v` itself where it is an atom made before the branch (the
+        join then passes it through), else a placeholder of its structure."""
+        if is_atom(v) and (isinstance(v, Lit) or not any(v in e.outputs for e in b_v.eqns)):
+            return v
+        if isinstance(v, tuple) and not hasattr(v, "_fields"):
+            return tuple(self._outside_or_placeholder(x, b_v, b_dead) for x in v)
+        return self.placeholder_like(v, b_dead)
+
     def join_type(self, a: Type, b: Type, node: ast.AST, name: Any) -> Type:
         if a == b:
             return a
@@ -801,11 +884,40 @@ class Frame:
     # ---- loops ------------------------------------------------------------------------------
 
     def loop(self, s: ast.For | ast.While, has_break: bool, has_return: bool) -> tuple[Any, Any]:
-        """Lowers a loop; returns (exit code atom or None, return value or NOTHING)."""
+        """Lowers a loop; returns (exit code atom or None, return value or NOTHING). A name the
+        body does not assign but whose value changes all the same (an array a helper writes
+        into, a record holding a written array) is found while lowering the body; the loop is
+        then lowered again with that name carried."""
         with self.at(s):
-            if isinstance(s, ast.For):
-                return self.for_loop(s, has_break, has_return)
-            return self.while_loop(s, has_break, has_return)
+            for _ in range(MAX_WIDEN):
+                env0, b = dict(self.env), current()
+                mark = len(b.eqns)
+                if isinstance(s, ast.For):
+                    result = self.for_loop(s, has_break, has_return)
+                else:
+                    result = self.while_loop(s, has_break, has_return)
+                node, changed = self.loop_changed_by
+                if node is not s or not changed:
+                    return result
+                del b.eqns[mark:]
+                self.env = env0
+                parted = {n[1] for n in changed if isinstance(n, tuple)}
+                changed = {n for n in changed if not isinstance(n, tuple)}
+                if parted:
+                    # an alias the body rebinds apart keeps its own value (not carried unless it
+                    # changes): lowered again, it is watched like any name
+                    self.parted_aliases[s] = self.parted_aliases.get(s, set()) | parted
+                    if not changed:
+                        continue
+                # Carry the arrays themselves; views of them and records holding them follow.
+                arrays = [n for n in changed if is_atom(env0[n]) or isinstance(env0[n], ListVal)]
+                roots = [n for n in arrays if env0[n] not in self.views]
+                picked: list[str] = []
+                for n in sorted(roots or arrays or changed):  # one name per array: the others alias it
+                    if all(env0[n] is not env0[m] for m in picked):
+                        picked.append(n)
+                self.forced_carries[s] = self.forced_carries.get(s, []) + picked
+            self.error("the values the loop changes did not settle", s)
 
     def carry_names(self, s: ast.For | ast.While, targets: list[str]) -> tuple[list[str], list[str]]:
         """(carried names, names local to the body). A name the body assigns is carried if it
@@ -823,6 +935,7 @@ class Frame:
         for n in targets:  # a loop variable read after the loop keeps its last value
             if analysis.read_outside(self.source.node, n, s):
                 carried.append(n)
+        carried += [n for n in self.forced_carries.get(s, []) if n not in carried]
         # Another name for an array the body writes into sees the writes (Python aliasing):
         # it is not carried separately, it is bound to the same carry inside and after the loop.
         self.loop_aliases = {}
@@ -830,7 +943,8 @@ class Frame:
             v = self.env.get(n)
             if isinstance(v, Var) and isinstance(v.type, Array) or isinstance(v, ListVal):
                 for k, w in self.env.items():
-                    if w is v and k != n and k not in self.loop_aliases and k not in carried:
+                    if w is v and k != n and k not in self.loop_aliases and k not in carried and \
+                            k not in self.parted_aliases.get(s, ()):
                         self.loop_aliases[k] = n
         # A view of a carried array is not carried: it is recomputed from the carry.
         self.loop_views = {}
@@ -841,6 +955,17 @@ class Frame:
             base = self.views[w][0]
             if id(base) in carried_vals:
                 self.loop_views[k] = (carried_vals[id(base)], self.views[w][1], self.views[w][2])
+        # A record that holds a carried array (`t = {"p": p}`) is not carried: inside the loop and
+        # after it, it holds the carry (Python aliasing), like the aliases above.
+        settled = set(assigned) | set(targets) | set(carried) | set(self.loop_aliases) | set(self.loop_views)
+        self.loop_records = []
+        for k, w in self.env.items():
+            if k not in settled and not is_atom(w) and (isinstance(w, (tuple, list, dict)) or
+                                                         dataclasses.is_dataclass(w) and not isinstance(w, type)):
+                if any(_replace_in(w, self.env[n], _Slot(None)) is not w for n in carried if n in self.env):
+                    self.loop_records.append(k)
+        settled |= set(self.loop_records)
+        self.loop_watch = {k: v for k, v in self.env.items() if k not in settled and not isinstance(v, Undef)}
         return carried, local
 
     def for_loop(self, s: ast.For, has_break: bool, has_return: bool) -> tuple[Any, Any]:
@@ -872,10 +997,21 @@ class Frame:
         self.mark_local(local, targets, carried, s)
         return result
 
-    def bind_aliases(self, aliases: dict[str, str], views: dict | None = None) -> None:
+    def bind_aliases(self, aliases: dict[str, str], views: dict | None = None,
+                     records: tuple[list[str], dict[str, Any], list[str]] | None = None) -> None:
+        """Binds the names that follow the carries: aliases, views, and records holding a
+        carried array (`records`: their names, the values before the loop, the carried names)."""
         for alias, primary in aliases.items():
             if primary in self.env:
                 self.env[alias] = self.env[primary]
+        if records is not None:
+            names, before, carried = records
+            for k in names:
+                w = before[k]
+                for n in carried:
+                    if n in before and n in self.env:
+                        w = _replace_in(w, before[n], self.env[n])
+                self.env[k] = w
         for name, (base_name, recompute, writeback) in (views or {}).items():
             base = self.env.get(base_name)
             if is_atom(base):
@@ -924,7 +1060,7 @@ class Frame:
             return it.n, lambda k: I.getitem(it.buf, k, spec=("i",))
         if isinstance(it, EnumerateVal):
             n, f = self.indexed(it.inner, node)
-            return n, lambda k: (E.add(k, it.start) if not (isinstance(it.start, Lit) and it.start.value == 0) else k, f(k))
+            return n, lambda k: (E.add(k, it.start) if not is_value(it.start, 0) else k, f(k))
         if isinstance(it, ZipVal):
             parts = [self.indexed(x, node) for x in it.items]
             n = parts[0][0]
@@ -956,6 +1092,8 @@ class Frame:
         init = self.carry_init(carried)
         aliases = dict(self.loop_aliases)
         views = dict(self.loop_views)
+        records = (list(self.loop_records), dict(outer_env), carried)
+        watch, changed = self.loop_watch, set()
 
         def make_body(params_vals: tuple, index: Var) -> tuple[Builder, Any]:
             self.env = dict(outer_env)
@@ -966,9 +1104,11 @@ class Frame:
                     self.env.pop(n, None)
             b = Builder(current().loc)
             with building(b):
-                self.bind_aliases(aliases, views)
+                self.bind_aliases(aliases, views, records)
                 prologue(index)
-                packed = self.exec_body(s.body, LoopCtx(carried, flags=False, next_index=None))
+                ctx = LoopCtx(carried, flags=False, next_index=None, watch=watch, changed=changed)
+                ctx.aliases = aliases
+                packed = self.exec_body(s.body, ctx)
             return b, packed
 
         for attempt in range(MAX_WIDEN):
@@ -989,12 +1129,13 @@ class Frame:
         else:
             self.error("the types of the loop's variables did not settle", s)
         self.env = outer_env
+        self.loop_changed_by = (s, changed)
         start, stop, step = (library.to_atom(x) for x in (start, stop, step))
         outs = C.for_range(start, stop, step, *leaves, body=b.block([index, *params], out_leaves))
         _rename(outs, params)
         for n, v in zip(carried, unflatten(tree, list(outs))):
             self.env[n] = v
-        self.bind_aliases(aliases, views)
+        self.bind_aliases(aliases, views, records)
 
     def flagged_loop(self, s: ast.For | ast.While, carried: list[str], start: Atom | None,
                      advance: Callable[[Atom], Atom] | None, test: Callable[..., Atom] | None,
@@ -1006,6 +1147,8 @@ class Frame:
         carries0 = self.carry_init(carried)
         aliases = dict(self.loop_aliases)
         views = dict(self.loop_views)
+        records = (list(self.loop_records), dict(outer_env), carried)
+        watch, changed = self.loop_watch, set()
         init = (carries0, lit(0), start if start is not None else NOTHING, NOTHING) if flags else (carries0,)
 
         def enter(vals: tuple) -> None:
@@ -1015,7 +1158,7 @@ class Frame:
                     self.env[n] = v
                 else:
                     self.env.pop(n, None)
-            self.bind_aliases(aliases, views)
+            self.bind_aliases(aliases, views, records)
 
         def user_test(vals: tuple) -> Atom:
             if test is not None:
@@ -1055,13 +1198,17 @@ class Frame:
                     if prologue is not None:
                         prologue(index)
                     nxt = (lambda: advance(index)) if advance is not None else None
-                    packed = self.exec_body(s.body, LoopCtx(carried, flags=True, next_index=nxt))
+                    ctx = LoopCtx(carried, flags=True, next_index=nxt, watch=watch, changed=changed)
+                    ctx.aliases = aliases
+                    packed = self.exec_body(s.body, ctx)
                     if packed is DEAD:
                         packed = bvals
                     elif packed[2] is NOTHING and start is not None:
                         packed = (packed[0], packed[1], index, packed[3])
                 else:
-                    packed = self.exec_body(s.body, LoopCtx(carried, flags=False, next_index=None))
+                    ctx = LoopCtx(carried, flags=False, next_index=None, watch=watch, changed=changed)
+                    ctx.aliases = aliases
+                    packed = self.exec_body(s.body, ctx)
                     packed = bvals if packed is DEAD else (packed,)
             names = [carried, "the exit code", "the loop index", "the return value"] if flags else [carried]
             widened = self.widen(init, packed, s, names)
@@ -1072,13 +1219,14 @@ class Frame:
         else:
             self.error("the types of the loop's variables did not settle", s)
         self.env = outer_env
+        self.loop_changed_by = (s, changed)
         leaves = [library.to_atom(a) for a in leaves]
         outs = C.while_loop(*leaves, cond=cb.block(cparams, [ok]), body=b.block(bparams, out_leaves))
         _rename(outs, bparams)
         vals = unflatten(tree, list(outs))
         for n, v in zip(carried, vals[0]):
             self.env[n] = v
-        self.bind_aliases(aliases, views)
+        self.bind_aliases(aliases, views, records)
         return (vals[1], vals[3]) if flags else (None, NOTHING)
 
     def while_loop(self, s: ast.While, has_break: bool, has_return: bool) -> tuple[Any, Any]:
@@ -1467,7 +1615,7 @@ class Frame:
                 C.check(E.ge(y, 0), exc=ValueError,
                         message="integer to a negative integer power: make the base a float")
         if isinstance(op, (ast.FloorDiv, ast.Mod)) and x.type.dtype != DType.float64 and y.type.dtype != DType.float64:
-            if isinstance(y, Lit) and y.value == 0:
+            if is_value(y, 0):
                 self.error("integer division or modulo by zero", node, cls=MorphismTypeError)
         return prim(x, y)
 
@@ -1720,7 +1868,9 @@ class Frame:
         mark = len(builder.eqns)
         try:
             try:
-                return self._inline_body(src, globals_, closure, arguments, outer, pyfunc)
+                value, writes = self._inline_body(src, globals_, closure, arguments, outer, pyfunc)
+                self.apply_writes(writes)
+                return value
             except _Recursion as r:
                 if r.key != key:
                     raise
@@ -1730,19 +1880,30 @@ class Frame:
         ref = self.compile_recursive(key, src, globals_, closure, tuple(arguments), tree, leaves, outer, pyfunc)
         return self.emit_call(ref, leaves, node)
 
+    def apply_writes(self, writes: list[tuple[Atom, Atom, Loc | None]]) -> None:
+        """The callee wrote into arrays this frame passed it: the same write happens here."""
+        if self.caller is None and self.outer is None and not self.env:
+            self.root_writes = writes  # the compiled function's own arguments
+        for old, new, _ in writes:
+            self.write(old, new)
+
     def _inline_body(self, src: Source, globals_: dict, closure: dict, arguments: dict, outer: "Frame | None",
-                     pyfunc: Any) -> Any:
-        frame = Frame(self.comp, src, globals_, closure, outer, pyfunc)
+                     pyfunc: Any) -> tuple[Any, list[tuple[Atom, Atom, Loc | None]]]:
+        """The callee's value, and its writes into the arrays it was given."""
+        frame = Frame(self.comp, src, globals_, closure, outer, pyfunc, caller=self)
         frame.env.update(arguments)
+        frame.track_arguments(arguments)
         body = src.node.body
         if isinstance(src.node, ast.Lambda):
             with frame.at(src.node):
-                return frame.expr(body)
-        value = frame.exec_body(body, FuncCtx())
-        if value is DEAD:
+                value = frame.expr(body)
+            return value, frame.tracked_writes(frame.tracked_values())
+        packed = frame.exec_body(body, FuncCtx())
+        if packed is DEAD:
             # Every path raises: the call's value is never used.
-            return None
-        return value
+            return None, []
+        value, finals = packed
+        return value, frame.tracked_writes(finals)
 
     def emit_call(self, ref: FuncRef, leaves: list[Atom], node: ast.AST) -> Any:
         args = [library.cast(a, t.dtype) for a, t in zip(leaves, ref.in_types)]
@@ -1764,9 +1925,13 @@ class Frame:
             b = Builder(current().loc)
             try:
                 with building(b):
-                    result = self._inline_body(src, globals_, closure, dict(zip(names, values)), outer, pyfunc)
+                    result, writes = self._inline_body(src, globals_, closure, dict(zip(names, values)), outer, pyfunc)
             finally:
                 del self.comp.recursive[key]
+            if writes:
+                raise UnsupportedSyntaxError(
+                    f"the recursive function {src.name} writes into an array it was given: not supported yet",
+                    writes[0][2] or src.loc(src.node), hint="return the new array instead, or copy it first")
             res_leaves, res_tree = flatten(result)
             res_types = tuple(a.type for a in res_leaves)
             if res_tree == out_tree and res_types == out_types:
@@ -1804,6 +1969,35 @@ class _At:
 class _Slot:
     def __init__(self, t: Type) -> None:
         self.type = t
+
+
+def _replace_in(v: Any, old: Any, new: Any) -> Any:
+    """`v` with `old` replaced by `new` wherever a record holds it (`v` itself if it holds none):
+    a tuple, list, dict or dataclass that holds an array sees writes into it, as in Python."""
+    if v is old:
+        return new
+    if isinstance(v, (Var, Lit)):
+        return v
+    if isinstance(v, (tuple, list)):
+        items = [_replace_in(x, old, new) for x in v]
+        if all(a is b for a, b in zip(items, v)):
+            return v
+        if isinstance(v, list):
+            return items
+        return type(v)(*items) if hasattr(v, "_fields") else tuple(items)
+    if isinstance(v, dict):
+        vals = {k: _replace_in(x, old, new) for k, x in v.items()}
+        return v if all(vals[k] is v[k] for k in v) else vals
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        fields = [f.name for f in dataclasses.fields(v)]
+        vals = {n: _replace_in(getattr(v, n), old, new) for n in fields}
+        if all(vals[n] is getattr(v, n) for n in fields):
+            return v
+        obj = object.__new__(type(v))
+        for n, x in vals.items():
+            object.__setattr__(obj, n, x)
+        return obj
+    return v
 
 
 def _zero_of(t: Type) -> Lit:
@@ -1956,4 +2150,5 @@ def lower_function(fn: Callable, arg_values: tuple, kwarg_values: dict | None = 
     arguments = {k: root.convert_py(v, k) for k, v in bound.arguments.items()}
     with root.at(src.node):
         result = root.inline(fn.__code__, src, fn.__globals__, _closure_of(fn), arguments, None, fn, src.node)
+    comp.writes = root.root_writes
     return result, comp

@@ -135,25 +135,38 @@ def _find_lambda(lines: list[str], first: int, code: types.CodeType, dedented: s
             start = col + 1
             rest = line[col:] + "".join(full_lines[li + 1 :])
             for end in range(len(rest), 0, -1):
-                try:
-                    expr = ast.parse(rest[:end], mode="eval").body
+                try:  # in parentheses: a lambda over several lines inside brackets parses too
+                    expr = ast.parse("(" + rest[:end] + ")", mode="eval").body
                 except SyntaxError:
                     continue
                 if isinstance(expr, ast.Lambda):
                     for n in ast.walk(expr):
                         if hasattr(n, "lineno"):
                             if n.lineno == 1:
-                                n.col_offset += col
-                                if getattr(n, "end_col_offset", None) is not None and n.end_lineno == 1:
-                                    n.end_col_offset += col
+                                n.col_offset += col - 1
+                            if getattr(n, "end_col_offset", None) is not None and n.end_lineno == 1:
+                                n.end_col_offset += col - 1
                             n.lineno += first - 1 + li
                             if getattr(n, "end_lineno", None) is not None:
                                 n.end_lineno += first - 1 + li
                     expr._morphism_abs = True  # type: ignore[attr-defined]
                     candidates.append(expr)
                     break
-    argnames = code.co_varnames[: code.co_argcount]
-    for c in candidates:
-        if tuple(a.arg for a in c.args.args) == tuple(argnames):
-            return c
-    return candidates[0] if candidates else None
+    # The lambda whose source span holds the positions of `code`'s instructions (several lambdas
+    # may share a line and their parameters' names); the smallest such span for nested lambdas.
+    spots = [(l, c, el, ec) for l, el, c, ec in code.co_positions()
+             if None not in (l, el, c, ec) and (l, c) != (el, ec)]
+
+    def holds(n: ast.Lambda) -> bool:
+        return all((n.lineno, n.col_offset) <= (l, c) and (el, ec) <= (n.end_lineno, n.end_col_offset)
+                   for l, c, el, ec in spots)
+
+    def size(n: ast.Lambda) -> tuple[int, int]:
+        return (n.end_lineno - n.lineno, n.end_col_offset - n.col_offset)
+
+    argnames = tuple(code.co_varnames[: code.co_argcount])
+    named = [c for c in candidates if tuple(a.arg for a in c.args.args) == argnames] or candidates
+    held = sorted((c for c in named if holds(c)), key=size)
+    if held:
+        return held[0]
+    return named[0] if len(named) == 1 else None

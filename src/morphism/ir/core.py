@@ -186,10 +186,14 @@ class Var:
 
 @dataclass(frozen=True)
 class Lit:
-    """A constant. Scalars hold a Python bool/int/float; arrays a read-only NumPy array."""
+    """A constant. Scalars hold a Python bool/int/float; arrays a read-only NumPy array, or,
+    for an array the function captured (a global, a closure cell), the caller's array itself:
+    `name` says which, and the backends read it when the function runs, not when it compiles
+    (so a change made in place between calls is seen, and no data goes into generated source)."""
 
     value: Any
     type: Type
+    name: str = ""
 
     def __hash__(self) -> int:
         if isinstance(self.type, Array):
@@ -210,6 +214,19 @@ class Lit:
 
 
 Atom = Var | Lit
+
+
+def captured(arr: np.ndarray, name: str) -> Lit:
+    """The caller's array `arr`, captured by the function under `name`, by reference."""
+    t = type_of_value(arr)
+    if not isinstance(t, Array):
+        raise TypeError(f"arrays of dtype {arr.dtype} are not supported")
+    return Lit(arr, t, name or "captured")
+
+
+def is_value(a: Any, v: Any) -> bool:
+    """Whether `a` is the scalar literal `v` (an array literal never is)."""
+    return isinstance(a, Lit) and isinstance(a.type, Scalar) and a.value == v
 
 
 def lit(value: Any, dtype: DType | None = None) -> Lit:

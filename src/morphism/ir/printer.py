@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import Array, Atom, Block, Eqn, Func, FuncRef, Lit, Scalar, Tape, Var
+from .core import Array, Atom, Block, Eqn, Func, FuncRef, Lit, Scalar, Tape, Var, is_value
 
 LOC_COLUMN = 56
 
@@ -32,6 +32,8 @@ class Namer:
 
 
 def fmt_lit(l: Lit) -> str:
+    if l.name:
+        return f"${l.name}:{l.type}"  # a captured array, read when the function runs
     if isinstance(l.type, Array):
         a = np.asarray(l.value)
         body = np.array2string(a, threshold=6, separator=",").replace("\n", "")
@@ -118,7 +120,7 @@ class Printer:
 
 
 def _is_one(a: Atom) -> bool:
-    return isinstance(a, Lit) and a.value == 1
+    return is_value(a, 1)
 
 
 def print_func(f: Func) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir.core import DType, make_type
+from ..ir.core import DType, is_value, make_type
 from .registry import (
     COMMUTATIVE,
     ELEMENTWISE,
@@ -182,7 +182,7 @@ def linear_rules(partials):
         for k, (t, d) in enumerate(zip(ts, ps)):
             if t is None or d is None:
                 continue
-            term = t if (isinstance(d, Lit) and d.value == 1.0) else mul(t, d)
+            term = t if is_value(d, 1.0) else mul(t, d)
             if isinstance(d, Lit):
                 # A constant partial does not carry the other operands' shape: broadcast.
                 term = _bcast(term, ins, k, outs[0])
@@ -199,7 +199,7 @@ def linear_rules(partials):
             if d is None or not _adu().is_float(ins[k].type):
                 res.append(None)
                 continue
-            c = ct if (isinstance(d, Lit) and d.value == 1.0) else mul(ct, d)
+            c = ct if is_value(d, 1.0) else mul(ct, d)
             res.append(_unb(c, ins, k, outs[0]))
         return res
 
