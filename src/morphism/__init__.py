@@ -10,10 +10,12 @@ from .errors import (
     UnsupportedSyntaxError,
     VerifyError,
 )
+from .frontend.callback_api import ShapeDtypeStruct, pure_callback
 from .ir.core import Func
 
 __all__ = [
     "jit", "vmap", "make_ir", "disable_jit", "Func", "grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "custom_jvp", "custom_vjp", "stop_gradient",
+    "pure_callback", "ShapeDtypeStruct",
     "MorphismError", "UnsupportedSyntaxError", "MorphismTypeError", "UndefinedVariableError",
     "ArgumentError", "VerifyError",
 ]

@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import pytree
+from .frontend import library
 from .errors import ArgumentError, MorphismError
 from .ir.builder import Builder, building
 from .ir.core import Array, Atom, DType, Func, Lit, Scalar, Type, Var, type_of_value
@@ -63,8 +64,8 @@ def _leaf_type(fn_name: str, path: str, x: Any) -> Type:
                             f"pass a Python int or np.int64")
     if isinstance(x, np.ndarray):
         raise ArgumentError(
-            f"argument {path} of {fn_name}: arrays of dtype {x.dtype} are not supported yet "
-            f"(morphism computes in bool, int64 and float64)",
+            f"argument {path} of {fn_name}: arrays of dtype {x.dtype} are not supported "
+            f"(morphism computes in bool, (u)int8-64, float32/64 and complex64/128)",
             hint="convert it first, e.g. x.astype(np.float64)")
     if isinstance(x, np.generic):
         raise ArgumentError(f"argument {path} of {fn_name}: NumPy scalars of type {type(x).__name__} are not supported yet",
@@ -73,12 +74,6 @@ def _leaf_type(fn_name: str, path: str, x: Any) -> Type:
         f"argument {path} of {fn_name}: cannot pass {type(x).__name__} {x!r:.60} to a compiled function; "
         f"arguments are numbers, NumPy arrays, and tuples/lists/dicts/NamedTuples/dataclasses of those",
         hint="pass other values with static_argnums, or capture them in a closure")
-
-
-def _canonical(x: Any) -> Any:
-    if isinstance(x, np.ndarray) and x.dtype.kind == "i" and x.dtype != np.int64:
-        return x
-    return x
 
 
 def _static_key(x: Any) -> Any:
@@ -141,10 +136,14 @@ def _hint(pname: str, path: str) -> str:
 def trace(fn: Callable, spec: Specialization) -> tuple[Func, Any]:
     """Lowers `fn` for the argument types in `spec`; returns the Func and the compilation
     (whose captured globals decide when the cache is stale)."""
+    from .frontend import library
     from .frontend.lower import lower_function
     from .frontend.values import EmptyList, ListVal
 
     params = [Var(t, n) for t, n in zip(spec.leaf_types, spec.names)]
+    for p, leaf in zip(params, spec.leaves):
+        if type(leaf) in (bool, int, float, complex):  # a Python number: weak, as NumPy 2 (NEP 50)
+            library.weak(p)
     it = iter(params)
     arguments = {}
     for pname, part in spec.parts:
@@ -159,7 +158,7 @@ def trace(fn: Callable, spec: Specialization) -> tuple[Func, Any]:
         bound.arguments[k] = v
     b = Builder()
     with building(b):
-        result, comp = lower_function(fn, tuple(bound.args), dict(bound.kwargs))
+        result, comp = lower_function(library.as_function(fn), tuple(bound.args), dict(bound.kwargs))
         result = _finish_result(fn, result)
         if comp.writes:
             result = _with_writes(result, comp.writes, params, spec)
@@ -697,7 +696,7 @@ def _wrt(fn: Callable, spec: Specialization, argnums: tuple[int, ...], what: str
             if not is_float(t):
                 raise DifferentiationError(
                     f"{what} with respect to argument {pname!r}, which holds {t.dtype.value} values ({t}): "
-                    f"only float64 inputs can be differentiated", _def_loc(fn),
+                    f"only float32 and float64 inputs can be differentiated (complex: not yet)", _def_loc(fn),
                     hint="pass floats (e.g. 1.0 rather than 1, or x.astype(float)), or leave the argument out of argnums")
             mask[k] = True
         picked.append((lo, hi, trees[pname][1]))
@@ -745,7 +744,7 @@ class _Grad(Transformed):
         params = [Var(p.type, p.hint) for p in F.params]
         b = Builder(F.loc)
         with building(b):
-            outs = inline(V, [*params, _one()])
+            outs = inline(V, [*params, _one(t.dtype)])
         n_res = len(F.results)
         primal, cts = outs[:n_res], outs[n_res:]
         it = iter(cts)
@@ -767,10 +766,10 @@ class _Grad(Transformed):
         return finish(f"{what}_{name}", params, b, result), captured
 
 
-def _one() -> Lit:
+def _one(dtype: DType = DType.float64) -> Lit:
     from .ir.core import lit
 
-    return lit(1.0)
+    return lit(1.0, dtype)
 
 
 def grad(fn: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, **kw: Any) -> Callable:
@@ -1019,18 +1018,18 @@ class _Jacobian(Transformed):
         for j in xs:
             x = params[j]
             if isinstance(x.type, Scalar):
-                touts = tangent_outs(inline(J, [*params, *tangents_for(j, _one())]))
+                touts = tangent_outs(inline(J, [*params, *tangents_for(j, _one(x.type.dtype))]))
                 for i, o in enumerate(outs):
                     jac[i][j] = touts[i] if touts[i] is not None else zeros_like(o)
                 continue
             n = size(x)
             xd = dims_of(x)
-            init = [zeros(*dims_of(o), n, dtype=DType.float64) for o in outs]
+            init = [zeros(*dims_of(o), n, dtype=_float_dtype(o)) for o in outs]
             k = Var(Scalar(DType.int64), "k")
             carries = [Var(a.type, "jac") for a in init]
             body = Builder(F.loc)
             with building(body):
-                e = setitem(zeros(n, dtype=DType.float64), 1.0, k, spec=("i",))
+                e = setitem(zeros(n, dtype=x.type.dtype), 1.0, k, spec=("i",))
                 t = e if x.type.ndim == 1 else reshape(e, *xd)
                 touts = tangent_outs(inline(J, [*params, *tangents_for(j, t)]))
                 new = [setitem(c, ty, k, spec=("e", "i")) if ty is not None else c for c, ty in zip(carries, touts)]
@@ -1061,17 +1060,17 @@ class _Jacobian(Transformed):
         for i, o in enumerate(outs):
             if i not in float_outs:
                 for j in xs:
-                    jac[i][j] = zeros(*dims_of(o), *dims_of(params[j]), dtype=DType.float64)
+                    jac[i][j] = zeros(*dims_of(o), *dims_of(params[j]), dtype=_float_dtype(params[j]))
                 continue
             if isinstance(o.type, Scalar):
-                cts = [_one() if q == i else zeros_like(outs[q]) for q in float_outs]
+                cts = [_one(o.type.dtype) if q == i else zeros_like(outs[q]) for q in float_outs]
                 for j, g in zip(xs, inline(V, [*params, *cts])):
                     jac[i][j] = g
                 continue
             m = size(o)
             od = dims_of(o)
             r = arange(lit(0), m, lit(1), dtype=DType.int64)
-            eye = convert(eq(reshape(r, m, lit(1)), r), dtype=DType.float64)
+            eye = convert(eq(reshape(r, m, lit(1)), r), dtype=o.type.dtype)
             basis = eye if o.type.ndim == 1 else reshape(eye, m, *od)
             cts = [basis if q == i else zeros_like(outs[q]) for q in float_outs]
             flags = [False] * len(params) + [q == i for q in float_outs]
@@ -1079,6 +1078,10 @@ class _Jacobian(Transformed):
             for j, g in zip(xs, inline(G, [*params, *cts])):
                 jac[i][j] = g if o.type.ndim == 1 else reshape(g, *od, *dims_of(params[j]))
         return jac
+
+
+def _float_dtype(a: Atom) -> DType:
+    return a.type.dtype if a.type.dtype.is_float else DType.float64
 
 
 def jacfwd(fn: Callable, argnums: int | Sequence[int] = 0, **kw: Any) -> Callable:

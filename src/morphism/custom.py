@@ -130,6 +130,19 @@ def _register() -> None:
         implements(t)(compile_time(t))
     implements(api.jit)(lambda fn=None, **kw: api.jit(fn, **{k: static(v, k) for k, v in kw.items()}))
 
+    # `mo.jvp(f, primals, tangents)` gives values, not a function: its IR is inlined at once.
+    def inline_jvp(frame: Any, args: list, kwargs: dict, node: Any) -> Any:
+        import inspect
+
+        try:
+            b = inspect.signature(api.jvp).bind(*args, **kwargs)
+        except TypeError as e:
+            frame.error(f"calling mo.jvp: {e}", node)
+        fn, primals, tangents = b.arguments["fn"], b.arguments["primals"], b.arguments["tangents"]
+        return api._cached(api._JVPOf, fn).__morphism_custom__(frame, [primals, tangents], {}, node)
+
+    api.jvp.__morphism_custom__ = inline_jvp
+
 
 def trace_call(fn: Callable, args: tuple) -> Any:
     """Traces the Python function `fn` on frontend values `args` (pytrees of atoms) and inlines

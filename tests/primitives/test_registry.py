@@ -34,9 +34,9 @@ DOMAINS = {
     "log": (0.1, 5), "log2": (0.1, 5), "log10": (0.1, 5), "log1p": (-0.5, 5), "sqrt": (0.1, 5),
     "arcsin": (-0.9, 0.9), "arccos": (-0.9, 0.9), "arctanh": (-0.9, 0.9), "arccosh": (1.1, 5),
     "reciprocal": (0.2, 5), "cbrt": (0.2, 5), "tan": (-1.2, 1.2), "abs": (0.1, 3),
-    "lgamma": (0.5, 5), "polygamma": (0.5, 5),
+    "lgamma": (0.5, 5), "polygamma": (0.5, 5), "ndtri": (0.05, 0.95),
 }
-SKIP = {"sign", "floor", "ceil", "trunc", "rint", "stop_gradient", "convert", "select", "floordiv"}
+SKIP = {"sign", "floor", "ceil", "trunc", "rint", "stop_gradient", "convert", "select", "floordiv", "angle"}  # piecewise constant
 
 
 def _float_elementwise(arity):

@@ -49,8 +49,8 @@ def cache_dir() -> Path:
 
 # ---- types as Numba spells them ----------------------------------------------------------------
 
-_NB_DTYPE = {DType.float64: "float64", DType.int64: "int64", DType.bool: "boolean"}
-_NP_DTYPE = {DType.float64: "np.float64", DType.int64: "np.int64", DType.bool: "np.bool_"}
+_NB_DTYPE = {d: ("boolean" if d == DType.bool else d.value) for d in DType}
+_NP_DTYPE = {d: ("np.bool_" if d == DType.bool else f"np.{d.value}") for d in DType}
 
 
 def nb_type(t: Type) -> str:
@@ -334,13 +334,24 @@ class Gen:
         v = a.value
         if isinstance(v, bool):
             return "True" if v else "False"
-        if isinstance(v, float):
-            if v != v:
-                return "np.nan"
-            if v in (float("inf"), float("-inf")):
-                return "np.inf" if v > 0 else "(-np.inf)"
-            return repr(v)
-        return repr(int(v))
+        if isinstance(v, complex):
+            text = f"complex({self._float_text(v.real)}, {self._float_text(v.imag)})"
+        elif isinstance(v, float):
+            text = self._float_text(v)
+        else:
+            text = repr(int(v))
+        if a.type.dtype not in (DType.float64, DType.int64, DType.complex128):
+            # a literal of another dtype keeps it, so that Numba computes in that dtype too
+            return f"{np_dtype(a.type)}({text})"
+        return text
+
+    @staticmethod
+    def _float_text(v: float) -> str:
+        if v != v:
+            return "np.nan"
+        if v in (float("inf"), float("-inf")):
+            return "np.inf" if v > 0 else "(-np.inf)"
+        return repr(v)
 
     def value(self, a: Atom) -> str:
         """`a` where it becomes a variable's value (a branch's or loop's result, a function's
@@ -629,7 +640,8 @@ def _exact_kind(t: Type) -> type | None:
     """The Python type whose values Numba takes for `t` without conversion (arrays: none, as their
     dtype and ndim must be checked)."""
     if isinstance(t, Scalar):
-        return {DType.float64: float, DType.int64: int, DType.bool: bool}[t.dtype]
+        return {DType.float64: float, DType.int64: int, DType.bool: bool, DType.complex128: complex}.get(
+            t.dtype, t.dtype.np.type)
     return None
 
 

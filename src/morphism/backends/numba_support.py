@@ -531,3 +531,29 @@ def svd(a, full_matrices):
         return np.zeros((m, k)), np.zeros(k), np.zeros((k, n))
     u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
     return np.ascontiguousarray(u), s, np.ascontiguousarray(vh)
+
+
+@numba.njit(cache=True)
+def erf_flat(x):
+    out = np.empty(x.shape[0], np.float64)
+    for i in range(x.shape[0]):
+        out[i] = math.erf(x[i])
+    return out
+
+
+@numba.njit(cache=True)
+def erfc_flat(x):
+    out = np.empty(x.shape[0], np.float64)
+    for i in range(x.shape[0]):
+        out[i] = math.erfc(x[i])
+    return out
+
+
+@numba.njit(cache=True)
+def erf1(v):
+    return math.erf(v)
+
+
+@numba.njit(cache=True)
+def erfc1(v):
+    return math.erfc(v)

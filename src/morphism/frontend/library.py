@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import MorphismTypeError, UnsupportedSyntaxError
 from ..ir.builder import current
-from ..ir.core import Array, Atom, DType, Lit, Scalar, Var, dtype_of_numpy, lit, make_type
+from ..ir.core import Array, Atom, DType, Lit, Scalar, Var, dtype_of_numpy, lit, make_type, numpy_scalar
 from .values import EmptyList, ListVal, describe, is_atom
 
 Handler = Callable[..., Any]
@@ -94,7 +94,7 @@ def lookup(obj: Any) -> Handler | None:
         entry = FUNCTIONS.get(id(obj))
     if entry is not None and entry[0] is obj:
         return entry[1]
-    return None
+    return _lookup_bound(obj)
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,12 +148,14 @@ def static_dtype(v: Any) -> DType | None:
         return DType.int64
     if s is bool:
         return DType.bool
+    if s is complex:
+        return DType.complex128
     try:
         dt = dtype_of_numpy(np.dtype(s))
     except TypeError:
         dt = None
     if dt is None:
-        error(f"dtype {s!r} is not supported yet: morphism computes in bool, int64 and float64")
+        error(f"dtype {s!r} is not supported: morphism computes in bool, (u)int8-64, float32/64 and complex64/128")
     return dt
 
 
@@ -161,7 +163,9 @@ def to_atom(v: Any, what: str = "argument") -> Atom:
     """A frontend value as one IR value: records of numbers become arrays (like np.asarray)."""
     if is_atom(v):
         return v
-    if isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)):
+    if isinstance(v, np.generic) and dtype_of_numpy(v.dtype) is not None:
+        return numpy_scalar(v.item(), dtype_of_numpy(v.dtype))  # keeps its dtype (NEP 50)
+    if isinstance(v, (bool, int, float, complex)):
         return lit(v)
     if isinstance(v, np.ndarray):
         return lit(v)
@@ -174,17 +178,37 @@ def to_atom(v: Any, what: str = "argument") -> Atom:
             error(f"cannot make an array from an empty {type(v).__name__}: its dtype and shape are unknown")
         from ..primitives.shape import stack
 
-        return stack(*[to_atom(x, what) for x in v], axis=0)
+        items = [to_atom(x, what) for x in v]
+        _check_same_shapes(items)
+        return stack(*items, axis=0)
     if isinstance(v, EmptyList):
         error("cannot use an empty list as an array: its element type is unknown",
               hint="use np.zeros(0) for an empty float array")
     type_error(f"{what}: expected a number or an array, found {describe(v)}")
 
 
+def _check_same_shapes(items: list[Atom]) -> None:
+    """A list of arrays made into one array: NumPy refuses ragged lists; say where, at run time
+    (differing ndims are refused at compile time by stack's type rule)."""
+    from ..primitives import control as C
+    from ..primitives import elementwise as E
+    from ..primitives.indexing import dim
+
+    first = items[0]
+    if not isinstance(first.type, Array) or any(x.type.ndim != first.type.ndim for x in items):
+        return
+    for x in items[1:]:
+        for k in range(first.type.ndim):
+            if x is not first:
+                C.check(E.eq(dim(first, axis=k), dim(x, axis=k)), exc=ValueError,
+                        message=f"{current().loc}: the arrays of this list have different shapes, so they "
+                                f"do not make one array (NumPy refuses ragged lists)")
+
+
 def to_float(a: Atom) -> Atom:
     from ..primitives.elementwise import convert
 
-    return a if a.type.dtype == DType.float64 else convert(a, dtype=DType.float64)
+    return a if a.type.dtype.is_inexact else convert(a, dtype=DType.float64)
 
 
 def cast(a: Atom, dtype: DType) -> Atom:
@@ -235,3 +259,269 @@ def bind_args(name: str, args: tuple, kwargs: dict, params: list[str], defaults:
 def _register_families() -> None:
     # Importing a family registers its primitives and its library surface.
     from ..primitives import families  # noqa: F401
+
+
+# --------------------------------------------------------------------------------------------
+# Bound methods of library objects: `rng.normal`, `scipy.stats.norm.logpdf`, `np.add.outer`.
+# A bound method is a new object at each access, so it is matched on (its owner, its name): the
+# owner by identity (a frozen distribution such as scipy.stats.norm) or by type (any Generator).
+
+BOUND: dict[tuple[Any, str], tuple[Any, Handler]] = {}  # (id(owner) or a type, name) -> (owner, handler)
+_PENDING_BOUND: list[tuple[str, str, str, Handler]] = []  # (module, owner, method name, handler)
+
+
+def implements_method(owner: Any, *names: str) -> Callable[[Handler], Handler]:
+    """Registers `handler(owner_object, *args, **kwargs)` for `owner.name(...)`: `owner` is a
+    type (any instance's method) or one object (that object's method)."""
+
+    def deco(h: Handler) -> Handler:
+        for n in names:
+            BOUND[(owner if isinstance(owner, type) else id(owner), n)] = (owner, h)
+        return h
+
+    return deco
+
+
+def implements_lazy_method(module: str, owner: str, *names: str) -> Callable[[Handler], Handler]:
+    """`implements_method` for `module.owner` (a module-level object), once the program has
+    imported `module`."""
+
+    def deco(h: Handler) -> Handler:
+        for n in names:
+            _PENDING_BOUND.append((module, owner, n, h))
+        return h
+
+    return deco
+
+
+def _resolve_pending_bound() -> None:
+    import sys
+
+    for entry in list(_PENDING_BOUND):
+        module, owner, name, h = entry
+        mod = sys.modules.get(module)
+        if mod is not None:
+            _PENDING_BOUND.remove(entry)
+            obj = getattr(mod, owner, None)
+            if obj is not None:
+                implements_method(obj, name)(h)
+
+
+def _lookup_bound(obj: Any) -> Handler | None:
+    owner, name = getattr(obj, "__self__", None), getattr(obj, "__name__", None)
+    if owner is None or not isinstance(name, str) or isinstance(owner, type(np)):
+        return None
+    if _PENDING_BOUND:
+        _resolve_pending_bound()
+    entry = BOUND.get((id(owner), name))
+    if entry is None or entry[0] is not owner:
+        entry = next((BOUND[(t, name)] for t in type(owner).__mro__ if (t, name) in BOUND), None)
+    if entry is None:
+        return None
+    h = entry[1]
+    return lambda *args, **kwargs: h(owner, *args, **kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# Library functions written in NumPy (np.cov, scipy.stats.norm.logpdf...): their source is
+# compiled like a user function, so they differentiate, batch and compile natively for free.
+
+_FRAMES: list[Any] = []  # the frontend frames of the library calls being lowered
+
+
+def implements_source(*objs: Any) -> Callable[[Callable], Callable]:
+    """Registers a plain Python function, compiled from its source, for library objects (and
+    for itself, so that such functions may call each other)."""
+
+    def deco(fn: Callable) -> Callable:
+        def h(*args: Any, **kwargs: Any) -> Any:
+            return inline_source(fn, *args, **kwargs)
+
+        implements(fn, *objs)(h)
+        return fn
+
+    return deco
+
+
+def inline_source(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Lowers `fn(*args, **kwargs)` from `fn`'s source at the library call being lowered."""
+    frame = _FRAMES[-1]
+    return frame.call_user(fn, list(args), kwargs, frame.cur_node)
+
+
+def call(frame: Any, fn: Any, handler: Handler, args: list, kwargs: dict, node: Any) -> Any:
+    """A library call seen by the frontend (`Frame.call`): runs the handler, and writes the
+    result into `out=` for ufuncs, as NumPy does (the caller and every alias see the write)."""
+    out = None
+    if isinstance(fn, np.ufunc):
+        if len(args) > fn.nin:
+            args, out = list(args[: fn.nin]), args[fn.nin]
+        elif "out" in kwargs:
+            kwargs = dict(kwargs)
+            out = kwargs.pop("out")
+            if isinstance(out, tuple):
+                if len(out) != 1:
+                    type_error(f"np.{fn.__name__}: out= must hold one array, found {len(out)}")
+                out = out[0]
+    saved, frame.cur_node = frame.cur_node, node
+    _FRAMES.append(frame)
+    try:
+        result = handler(*args, **kwargs)
+    finally:
+        _FRAMES.pop()
+        frame.cur_node = saved
+    if out is None:
+        return result
+    return write_into(frame, out, result, f"np.{fn.__name__}")
+
+
+def write_into(frame: Any, out: Any, result: Any, what: str) -> Any:
+    """`out[...] = result`, seen by every alias and view of `out` and by the caller."""
+    from ..primitives.indexing import setitem
+
+    if not (is_atom(out) and isinstance(out.type, Array)):
+        type_error(f"{what}: out= must be an array, found {describe(out)}")
+    r = to_atom(result)
+    if r.type.dtype != out.type.dtype:
+        r = cast(r, out.type.dtype)
+    new = setitem(out, r, spec=("s000",) * out.type.ndim or ("e",))  # out[:, :] = r
+    frame.write(out, new)
+    return new
+
+
+# --------------------------------------------------------------------------------------------
+# Names of library objects for messages, and library functions used where a user function is
+# expected (`mo.grad(np.sin)`).
+
+
+def qualname(fn: Any) -> str:
+    """The public spelling of a library object: scipy.special.ndtr, numpy.sin, math.sin."""
+    name = getattr(fn, "__name__", None)
+    owner = getattr(fn, "__self__", None)
+    if name and owner is not None and not isinstance(owner, type(np)):
+        cls = type(owner) if not isinstance(owner, type) else owner
+        mod = getattr(cls, "__module__", "") or ""
+        # a module-level instance (scipy.stats.norm): its public name, from the public module
+        public = ".".join(mod.split(".")[: next((k for k, p in enumerate(mod.split(".")) if p.startswith("_")), None)])
+        import sys
+
+        ns = sys.modules.get(public)
+        for attr in (dir(ns) if ns is not None and not isinstance(owner, type) else ()):
+            if getattr(ns, attr, None) is owner:
+                return f"{public}.{attr}.{name}"
+        return f"{mod}.{cls.__name__}.{name}".lstrip(".")
+    if isinstance(fn, np.ufunc):
+        import sys
+
+        for mod in ("numpy", "scipy.special"):
+            m = sys.modules.get(mod)
+            if m is not None and getattr(m, fn.__name__, None) is fn:
+                return f"{mod}.{fn.__name__}"
+        return f"{type(fn).__module__}.{fn.__name__}" if fn.__name__ else repr(fn)
+    mod = getattr(fn, "__module__", None) or ""
+    name = getattr(fn, "__qualname__", None) or name
+    if name is None:
+        return f"an object of type {type(fn).__module__}.{type(fn).__qualname__}"
+    return f"{mod}.{name}" if mod and mod != "builtins" else name
+
+
+_AS_FUNCTION: dict[int, tuple[Any, Callable]] = {}
+
+
+def as_function(fn: Any) -> Any:
+    """`fn` as a Python function whose source the frontend reads: a library function that
+    morphism knows (np.sin) becomes the equivalent of `lambda *args: np.sin(*args)`."""
+    import types
+
+    if isinstance(fn, types.FunctionType) or hasattr(fn, "__code__"):
+        return fn
+    from ..errors import ArgumentError
+
+    _register_families()
+    if lookup(fn) is None:
+        raise ArgumentError(f"morphism transforms Python functions; {qualname(fn)} is not one, and not a library "
+                            f"function that morphism supports",
+                            hint="wrap the call in a Python function: def f(x): return ...")
+    entry = _AS_FUNCTION.get(id(fn))
+    if entry is None or entry[0] is not fn:
+        nin = getattr(fn, "nin", None)
+        if nin == 1:
+            def library_function(x):
+                return fn(x)
+        elif nin == 2:
+            def library_function(x, y):
+                return fn(x, y)
+        else:
+            def library_function(*args):
+                return fn(*args)
+        entry = _AS_FUNCTION[id(fn)] = (fn, library_function)
+    return entry[1]
+
+
+# --------------------------------------------------------------------------------------------
+# NEP 50: Python numbers are "weak". `float32_array * 2.0` is float32 and `int8_array + 1` int8,
+# as in NumPy 2: a literal or a value that is a Python number (a scalar argument given as a
+# Python int/float, a shape entry, a range index, arithmetic among those) takes the dtype of the
+# typed operand it meets; only its kind can raise the result (int8 * 2.0 is float64).
+
+import weakref as _weakref  # noqa: E402
+
+WEAK: "_weakref.WeakSet" = _weakref.WeakSet()  # Vars that hold Python numbers
+_PY_DTYPES = (DType.bool, DType.int64, DType.float64, DType.complex128)
+
+
+def weak(v: Any) -> Any:
+    """Marks the Var `v` as a Python number (returns it)."""
+    if isinstance(v, Var) and isinstance(v.type, Scalar):
+        WEAK.add(v)
+    return v
+
+
+def is_weak(a: Any) -> bool:
+    if isinstance(a, Lit):
+        return isinstance(a.type, Scalar) and a.type.dtype in _PY_DTYPES and not a.name
+    return isinstance(a, Var) and a in WEAK
+
+
+def nep50(*xs: Atom, compare: bool = False) -> list[Atom]:
+    """The operands of one NumPy operation with their Python numbers cast to the dtype NumPy
+    gives them there (a comparison with a number out of the dtype's range compares values)."""
+    weak_ones = [is_weak(x) for x in xs]
+    if all(weak_ones) or not any(weak_ones):
+        return list(xs)
+    strong = [x.type.dtype.np for x, w in zip(xs, weak_ones) if not w]
+    examples = [(x.value if isinstance(x, Lit) else x.type.dtype.np.type(0).item()) for x, w in zip(xs, weak_ones) if w]
+    try:
+        target = dtype_of_numpy(np.result_type(*strong, *examples))
+    except OverflowError as e:  # `uint8_array + 300`, as NumPy 2 refuses it
+        if compare:
+            return list(xs)
+        type_error(f"{e}", hint="cast the array to a wider dtype first")
+    out = []
+    for x, w in zip(xs, weak_ones):
+        if w and target is not None and x.type.dtype != target and target.kind != "b":
+            try:
+                x = cast(x, target) if not (target.is_int and x.type.dtype.is_inexact) else x
+            except OverflowError as e:  # `uint8_array + 300`, as NumPy 2 refuses it
+                if compare:
+                    return list(xs)
+                type_error(f"{e}", hint="cast the array to a wider dtype first")
+        out.append(x)
+    return out
+
+
+def implements_lazy_source(module: str, *names: str) -> Callable[[Callable], Callable]:
+    """`implements_source` for `module.name` (SciPy), once the program has imported `module`;
+    a name `owner.method` is a method of the module-level object `owner` (scipy.stats.norm)."""
+
+    def deco(fn: Callable) -> Callable:
+        implements_source()(fn)
+        for n in names:
+            if "." in n:
+                owner, meth = n.split(".")
+                implements_lazy_method(module, owner, meth)(lambda _owner, *a, fn=fn, **k: inline_source(fn, *a, **k))
+            else:
+                implements_lazy(module, n)(lambda *a, fn=fn, **k: inline_source(fn, *a, **k))
+        return fn
+
+    return deco

@@ -20,7 +20,9 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import functools
 import inspect
+import operator
 import types
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -42,7 +44,9 @@ from ..ir.core import (
     Var,
     lit,
     captured,
+    dtype_of_numpy,
     is_value,
+    numpy_scalar,
     make_type,
     promote,
     type_of_value,
@@ -59,6 +63,7 @@ from .values import (
     EnumerateVal,
     ListVal,
     LocalFunction,
+    Partial,
     RangeVal,
     Undef,
     ZipVal,
@@ -96,6 +101,8 @@ _BINOPS = {
     ast.Mod: E.mod, ast.Pow: E.pow, ast.BitAnd: E.bitand, ast.BitOr: E.bitor, ast.BitXor: E.bitxor,
     ast.LShift: E.lshift, ast.RShift: E.rshift,
 }
+_PY_CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+           ast.Gt: operator.gt, ast.GtE: operator.ge}
 _CMPOPS = {ast.Eq: E.eq, ast.NotEq: E.ne, ast.Lt: E.lt, ast.LtE: E.le, ast.Gt: E.gt, ast.GtE: E.ge}
 _SYNTAX_NAMES = {
     ast.With: "'with' statement", ast.AsyncWith: "'async with' statement", ast.Try: "'try' statement",
@@ -103,7 +110,7 @@ _SYNTAX_NAMES = {
     ast.Nonlocal: "'nonlocal' statement", ast.AsyncFor: "'async for' loop", ast.AsyncFunctionDef: "async function",
     ast.Yield: "'yield' (generators)", ast.YieldFrom: "'yield from'", ast.Await: "'await'",
     ast.NamedExpr: "assignment expression (:=)", ast.Set: "set literal", ast.SetComp: "set comprehension",
-    ast.DictComp: "dict comprehension", ast.Starred: "starred expression (*x)",
+    ast.Starred: "starred expression (*x)",
 }
 if hasattr(ast, "Match"):
     _SYNTAX_NAMES[ast.Match] = "'match' statement"
@@ -218,7 +225,7 @@ class Frame:
         self.loop_changed_by: tuple[Any, set[str]] = (None, set())
         self.forced_carries: dict[ast.AST, list[str]] = {}
         self.parted_aliases: dict[ast.AST, set[str]] = {}
-        self.root_writes: list = []
+        self.last_writes: list = []
         self.env: dict[str, Any] = {}
         self.cur_node: ast.AST = source.node
         self.loop_aliases: dict[str, str] = {}
@@ -273,7 +280,9 @@ class Frame:
 
     def convert_py(self, obj: Any, name: str = "") -> Any:
         """A Python object captured at compile time (global or closure) as a frontend value."""
-        if isinstance(obj, (bool, int, float, np.bool_, np.integer, np.floating)) and not isinstance(obj, np.timedelta64):
+        if isinstance(obj, np.generic) and dtype_of_numpy(obj.dtype) is not None:
+            return numpy_scalar(obj.item(), dtype_of_numpy(obj.dtype))  # keeps its dtype (NEP 50)
+        if isinstance(obj, (bool, int, float, complex, np.bool_, np.number)) and not isinstance(obj, np.timedelta64):
             t = type_of_value(obj)
             if t is None:
                 if isinstance(obj, np.integer):
@@ -477,6 +486,8 @@ class Frame:
     def assign(self, target: ast.expr, value: Any) -> None:
         if isinstance(target, ast.Name):
             self.assign_name(target.id, value)
+        elif isinstance(target, (ast.Tuple, ast.List)) and any(isinstance(t, ast.Starred) for t in target.elts):
+            self.assign_starred(target, value)
         elif isinstance(target, (ast.Tuple, ast.List)):
             items = self.unpack(value, len(target.elts), target)
             for t, v in zip(target.elts, items):
@@ -485,7 +496,9 @@ class Frame:
             self.store_subscript(target, value)
         elif isinstance(target, ast.Attribute):
             base = self.expr(target.value)
-            if dataclasses.is_dataclass(base) and not isinstance(base, type):
+            if is_atom(base):
+                self.assign_array_attribute(target, base, value)
+            elif dataclasses.is_dataclass(base) and not isinstance(base, type):
                 new = _copy_record(base)
                 object.__setattr__(new, target.attr, value)
                 self.assign_back(target.value, base, new)
@@ -495,6 +508,35 @@ class Frame:
             self.error("starred assignment (a, *b = ...) is not supported", target)
         else:
             self.error(f"cannot assign to {type(target).__name__}", target)
+
+    def assign_starred(self, target: ast.Tuple | ast.List, value: Any) -> None:
+        """`a, *rest = t`: `rest` is a list of the items left, so `t` must be a record (a tuple,
+        a fixed list, a shape) whose length is known at compile time."""
+        k = next(i for i, t in enumerate(target.elts) if isinstance(t, ast.Starred))
+        after = len(target.elts) - k - 1
+        if not isinstance(value, (tuple, list)):
+            self.error(f"starred assignment needs a tuple or fixed-length list, found {describe(value)}",
+                       target, cls=MorphismTypeError, hint="index the array instead: a, rest = x[0], x[1:]")
+        if len(value) < len(target.elts) - 1:
+            self.error(f"not enough values to unpack (expected at least {len(target.elts) - 1}, got {len(value)})",
+                       target, cls=MorphismTypeError)
+        items = list(value)
+        for t, v in zip(target.elts[:k], items[:k]):
+            self.assign(t, v)
+        self.assign(target.elts[k].value, items[k:len(items) - after])
+        for t, v in zip(target.elts[k + 1:], items[len(items) - after:]):
+            self.assign(t, v)
+
+    def assign_array_attribute(self, target: ast.Attribute, base: Atom, value: Any) -> None:
+        """`x.shape = dims` is NumPy's in-place reshape: `x` is rebound to the reshaped array (a
+        view of the same data). Other names for the array keep their shape here, unlike NumPy."""
+        if target.attr != "shape" or not isinstance(base.type, Array):
+            self.error(f"cannot assign to the attribute {target.attr!r} of {describe(base)}", target,
+                       cls=MorphismTypeError)
+        if not isinstance(target.value, ast.Name):
+            self.error("assigning x.shape is supported on a name only", target,
+                       hint="write x = x.reshape(...) instead")
+        self.assign_name(target.value.id, library.lookup(np.reshape)(base, value))
 
     def unpack(self, value: Any, n: int, node: ast.AST) -> list[Any]:
         if isinstance(value, (tuple, list)):
@@ -609,8 +651,8 @@ class Frame:
         k = self.expr(node)
         if isinstance(k, Lit):
             return k.value
-        if isinstance(k, (str, int)):
-            return k
+        if not is_atom(k) and not isinstance(k, (ListVal, list, dict)) and _hashable(k):
+            return self.dict_key(k, node)
         self.error("records (tuples, dicts, fixed-length lists) are indexed by constants only", node,
                    hint="use a NumPy array for values indexed at run time")
 
@@ -670,7 +712,7 @@ class Frame:
             return None
         v = self.operand(rhs, node)
         x_dtype, v_dtype = base.type.dtype, v.type.dtype
-        if x_dtype == DType.bool or v_dtype == DType.float64 and x_dtype != DType.float64:
+        if x_dtype == DType.bool or promote(x_dtype, v_dtype) != x_dtype:
             return None
         if isinstance(v.type, Array) and v.type.ndim > I.index_result_ndim(base.type, spec, [o.type for o in ops]):
             return None  # the old path reports the error
@@ -1113,8 +1155,8 @@ class Frame:
 
         for attempt in range(MAX_WIDEN):
             leaves, tree = flatten(init)
-            params = [Var(a.type, _hint_of(a)) for a in leaves]
-            index = Var(Scalar(DType.int64), _target_hint(s.target))
+            params = _weak_like([Var(a.type, _hint_of(a)) for a in leaves], leaves)
+            index = library.weak(Var(Scalar(DType.int64), _target_hint(s.target)))  # a Python int
             pvals = unflatten(tree, params)
             for n, v in zip(carried, pvals):
                 _name_vars(v, n)
@@ -1167,8 +1209,8 @@ class Frame:
 
         for attempt in range(MAX_WIDEN):
             leaves, tree = flatten(init)
-            cparams = [Var(a.type, _hint_of(a)) for a in leaves]
-            bparams = [Var(a.type, _hint_of(a)) for a in leaves]
+            cparams = _weak_like([Var(a.type, _hint_of(a)) for a in leaves], leaves)
+            bparams = _weak_like([Var(a.type, _hint_of(a)) for a in leaves], leaves)
             cvals = unflatten(tree, cparams)
             bvals = unflatten(tree, bparams)
             for n, v, w in zip(carried, cvals[0], bvals[0]):
@@ -1263,6 +1305,9 @@ class Frame:
         if is_atom(a) and is_atom(b):
             if a.type == b.type:
                 return a
+            if library.is_weak(a) and not library.is_weak(b) and a.type.ndim == b.type.ndim == 0:
+                # `s = 0.0` then `s += x32[i]`: a Python float becomes NumPy's float32 (NEP 50)
+                return library.nep50(a, b)[0]
             t = self.join_type(a.type, b.type, node, name)
             if t == a.type:
                 return a
@@ -1380,8 +1425,22 @@ class Frame:
         if lst.elem_type.ndim != v.type.ndim:
             self.error(f"cannot append {describe(v)} to a list of {lst.elem_type}", self.cur_node, cls=MorphismTypeError,
                        hint="the elements of a list must all have the same number of dimensions")
+        if isinstance(v.type, Array):
+            self.check_same_shape(lst, v)
         buf, n = I.list_append(lst.buf, lst.n, v)
         return ListVal(buf, n)
+
+    def check_same_shape(self, lst: ListVal, v: Atom) -> None:
+        """A list of arrays is one buffer: each element must have the shape of the first, or
+        NumPy's np.array(lst) would fail later (a run-time check naming the line)."""
+        same = lit(True)
+        for k in range(v.type.ndim):
+            same = _and(same, E.eq(I.dim(lst.buf, axis=k + 1), I.dim(v, axis=k)))
+        if isinstance(same, Lit):
+            return
+        C.check(E.logical_or(E.eq(lst.n, 0), same), exc=ValueError,
+                message=f"{current().loc}: appending an array whose shape differs from the list's other "
+                        f"elements (morphism's lists of arrays hold arrays of one shape)")
 
     def iterate_static_or_array(self, v: Any, node: ast.AST) -> list:
         if isinstance(v, (tuple, list)):
@@ -1410,7 +1469,7 @@ class Frame:
                 self.error(f"the integer {v} does not fit in int64", e)
             return lit(v)
         if isinstance(v, complex):
-            self.error("complex numbers are not supported yet", e)
+            return lit(v)
         return v
 
     def expr_Name(self, e: ast.Name) -> Any:
@@ -1429,13 +1488,28 @@ class Frame:
         for k, v in zip(e.keys, e.values):
             if k is None:
                 self.error("dict unpacking (**d) is not supported", e)
-            key = self.expr(k)
-            if isinstance(key, Lit):
-                key = key.value
-            if not isinstance(key, (str, int, bool)):
-                self.error("dict keys must be constants (strings or integers)", k)
-            out[key] = self.expr(v)
+            out[self.dict_key(self.expr(k), k)] = self.expr(v)
         return out
+
+    def dict_key(self, key: Any, node: ast.AST) -> Any:
+        """A dict key: any hashable value known at compile time (a number, a string, an object)."""
+        if isinstance(key, Lit) and isinstance(key.type, Scalar):
+            return key.value
+        if is_atom(key) or isinstance(key, (ListVal, EmptyList, list, dict)) or not _hashable(key):
+            self.error(f"dict keys must be hashable constants known at compile time, found {describe(key)}", node,
+                       cls=MorphismTypeError, hint="use a NumPy array for values indexed at run time")
+        if isinstance(key, tuple):
+            return tuple(self.dict_key(x, node) for x in key)
+        return key
+
+    def expr_DictComp(self, e: ast.DictComp) -> Any:
+        """`{k: f(v) for k, v in d.items()}` over a record: unrolled, its keys known at compile time."""
+        pairs = self.static_comprehension(ast.Tuple([e.key, e.value], ast.Load()), e.generators, e)
+        if pairs is None:
+            self.error("a dict comprehension must run over a record (a dict, tuple or fixed list), with "
+                       "conditions known at compile time", e, hint="a dict's keys are fixed when the function "
+                                                                     "is compiled")
+        return {self.dict_key(k, e.key): v for k, v in pairs}
 
     def expr_JoinedStr(self, e: ast.JoinedStr) -> Any:
         parts = []
@@ -1485,7 +1559,12 @@ class Frame:
             self.error(f"{describe(base)} has no attribute {attr!r}", e, cls=MorphismTypeError)
         if isinstance(base, types.ModuleType) or isinstance(base, type):
             return self.convert_py(value, attr)
-        return value
+        if flatten(value)[0] or isinstance(value, types.MethodType):
+            return value  # a field of a record built here, or a method (made anew at each read)
+        # an attribute of a Python object (a global model, `self` in its method): a constant
+        # read at compile time, like a global; the call is traced again when it changes
+        self.comp.note_captured(_AttrCell(base, attr, value), attr, value)
+        return self.convert_py(value, attr)
 
     def expr_Subscript(self, e: ast.Subscript) -> Any:
         base = self.expr(e.value)
@@ -1501,14 +1580,22 @@ class Frame:
                 self.note_view(out, base, lambda b, ops=ops, spec=spec: I.getitem(b, *ops, spec=spec),
                                lambda b, v, ops=ops, spec=spec: I.setitem(b, v, *ops, spec=spec))
             return out
+        if not isinstance(base, (dict, tuple, list)):
+            getitem = library.lookup(getattr(base, "__getitem__", None))
+            if getitem is not None:  # a library object indexed with [...]: np.mgrid[0:3, 0:4]
+                return getitem(self.expr(sl))
         if isinstance(base, (tuple, list)):
             k = self.expr(sl)
-            if isinstance(k, Lit) and k.type.dtype != DType.float64 and isinstance(k.type, Scalar):
+            if isinstance(k, Lit) and not k.type.dtype.is_inexact and isinstance(k.type, Scalar):
                 try:
                     return base[k.value]
                 except IndexError:
                     self.error(f"index {k.value} is out of range for {describe(base)}", e, cls=MorphismTypeError)
             if isinstance(k, slice):
+                if not all(p is None or isinstance(p, int) for p in (k.start, k.stop, k.step)):
+                    self.error(f"a slice of {describe(base)} needs bounds known at compile time", sl,
+                               cls=MorphismTypeError, hint="a record's length is fixed when the function is "
+                                                           "compiled; use an array for run-time slicing")
                 return base[k]
             if is_atom(k) and all(is_atom(x) for x in base) and len(base) > 0:
                 # A run-time index into a record of same-typed values: make an array.
@@ -1544,27 +1631,25 @@ class Frame:
 
     def index_spec(self, sl: ast.expr, base: Atom) -> tuple[tuple[str, ...], list[Atom]]:
         items = sl.elts if isinstance(sl, ast.Tuple) else [sl]
+        values = [(it, self.expr(it)) for it in items]
+        if len(values) == 1 and type(values[0][1]) is tuple:
+            values = [(sl, v) for v in values[0][1]]  # `idx = (slice(None), 0); x[idx]`: a multi-index
         spec: list[str] = []
         ops: list[Atom] = []
-        for it in items:
-            if isinstance(it, ast.Slice):
+        for it, v in values:
+            if isinstance(v, slice):
                 flags = "s"
-                for part in (it.lower, it.upper, it.step):
+                for part in (v.start, v.stop, v.step):
                     if part is None:
                         flags += "0"
                         continue
-                    v = self.expr(part)
-                    if v is None:
-                        flags += "0"
-                        continue
-                    a = library.to_atom(v, "slice bound")
-                    if not isinstance(a.type, Scalar) or a.type.dtype == DType.float64:
-                        self.error(f"slice indices must be integers, found {a.type}", part, cls=MorphismTypeError)
+                    a = library.to_atom(part, "slice bound")
+                    if not isinstance(a.type, Scalar) or a.type.dtype.is_inexact:
+                        self.error(f"slice indices must be integers, found {a.type}", it, cls=MorphismTypeError)
                     flags += "1"
                     ops.append(a)
                 spec.append(flags)
                 continue
-            v = self.expr(it)
             if v is None:
                 spec.append("n")
             elif v is Ellipsis:
@@ -1574,7 +1659,7 @@ class Frame:
                 spec.append("m" if a.type.dtype == DType.bool else "a")
                 ops.append(a)
             elif is_atom(v):
-                if v.type.dtype == DType.float64:
+                if v.type.dtype.is_inexact:
                     self.error(f"an index must be an integer, found {v.type}", it, cls=MorphismTypeError,
                                hint="convert it with int(...)")
                 if isinstance(v.type, Scalar) and v.type.dtype == DType.bool:
@@ -1587,6 +1672,17 @@ class Frame:
             else:
                 self.error(f"cannot index with {describe(v)}", it, cls=MorphismTypeError)
         return tuple(spec), ops
+
+    def expr_Slice(self, e: ast.Slice) -> slice:
+        """A slice object; its bounds are Python ints where known at compile time, so it also
+        slices records (`t[1:]`, `x.shape[:2]`)."""
+        parts = []
+        for part in (e.lower, e.upper, e.step):
+            v = None if part is None else self.expr(part)
+            if isinstance(v, Lit) and isinstance(v.type, Scalar) and not v.type.dtype.is_inexact:
+                v = int(v.value)
+            parts.append(v)
+        return slice(*parts)
 
     def expr_BinOp(self, e: ast.BinOp) -> Any:
         return self.binop(e.op, self.expr(e.left), self.expr(e.right), e)
@@ -1608,16 +1704,17 @@ class Frame:
             self.error("string operations are not supported on run-time values", node)
         prim = _BINOPS.get(type(op))
         x, y = self.operand(a, node), self.operand(b, node)
-        if isinstance(op, ast.Pow) and x.type.dtype != DType.float64 and y.type.dtype != DType.float64:
+        if isinstance(op, ast.Pow) and not x.type.dtype.is_inexact and not y.type.dtype.is_inexact:
             if isinstance(y, Lit) and y.value < 0:
                 x = library.to_float(x)
             elif not isinstance(y, Lit) and isinstance(x.type, Scalar) and isinstance(y.type, Scalar):
                 C.check(E.ge(y, 0), exc=ValueError,
                         message="integer to a negative integer power: make the base a float")
-        if isinstance(op, (ast.FloorDiv, ast.Mod)) and x.type.dtype != DType.float64 and y.type.dtype != DType.float64:
+        if isinstance(op, (ast.FloorDiv, ast.Mod)) and not x.type.dtype.is_inexact and not y.type.dtype.is_inexact:
             if is_value(y, 0):
                 self.error("integer division or modulo by zero", node, cls=MorphismTypeError)
-        return prim(x, y)
+        r = prim(*library.nep50(x, y))
+        return library.weak(r) if library.is_weak(x) and library.is_weak(y) else r
 
     def operand(self, v: Any, node: ast.AST) -> Atom:
         if is_atom(v):
@@ -1672,7 +1769,12 @@ class Frame:
             if isinstance(op, (ast.Eq, ast.NotEq)) and not is_atom(a) and not is_atom(b):
                 r = a == b
                 return lit(bool(r) if isinstance(op, ast.Eq) else not bool(r))
-        return _CMPOPS[type(op)](self.operand(a, node), self.operand(b, node))
+        x, y = self.operand(a, node), self.operand(b, node)
+        if isinstance(x, Lit) and isinstance(y, Lit) and isinstance(x.type, Scalar) and isinstance(y.type, Scalar):
+            # known at compile time (`x.ndim > 2`, `len(x.shape) == 2`): folded, so that an `if`
+            # on it lowers only the branch taken, whose types may not fit the other one
+            return lit(bool(_PY_CMP[type(op)](x.value, y.value)))
+        return _CMPOPS[type(op)](*library.nep50(x, y, compare=True))
 
     def expr_BoolOp(self, e: ast.BoolOp) -> Any:
         """`a and b` / `a or b`, short-circuit: `b` is computed only when needed."""
@@ -1755,7 +1857,12 @@ class Frame:
         return self.comprehension(e)
 
     def comprehension(self, e: ast.ListComp | ast.GeneratorExp) -> Any:
-        """`[f(x) for x in xs if p(x)]` as a loop that appends; a loop over a tuple unrolls."""
+        """`[f(x) for x in xs if p(x)]` as a loop that appends. Over records (tuples, dicts,
+        fixed lists) with conditions known at compile time it unrolls into a list record, whose
+        items may differ in type; a generator is consumed at once, like such a list."""
+        items = self.static_comprehension(e.elt, e.generators, e)
+        if items is not None:
+            return items
         saved = dict(self.env)
         tmp = f"__comp{id(e)}"
         body: ast.stmt = ast.Expr(ast.Call(ast.Attribute(ast.Name(tmp, ast.Load()), "append", ast.Load()), [e.elt], []))
@@ -1777,6 +1884,64 @@ class Frame:
         result = self.env[tmp]
         self.env = saved  # a comprehension has its own scope: its names do not leak
         return result
+
+    def static_comprehension(self, elt: ast.expr, gens: list[ast.comprehension], node: ast.AST) -> list | None:
+        """The values of `elt` over generators whose items are known at compile time, or None
+        (then nothing it emitted is kept)."""
+        saved, b = dict(self.env), current()
+        mark = len(b.eqns)
+        out: list[Any] = []
+        try:
+            ok = self._static_generators(elt, gens, out, node)
+        finally:
+            self.env = saved  # a comprehension has its own scope
+        if not ok:
+            del b.eqns[mark:]
+            return None
+        return out
+
+    def _static_generators(self, elt: ast.expr, gens: list[ast.comprehension], out: list, node: ast.AST) -> bool:
+        if not gens:
+            out.append(self.expr(elt))
+            return True
+        g = gens[0]
+        if g.is_async:
+            self.error("async comprehensions are not supported", node)
+        items = self.static_items(self.expr(g.iter))
+        if items is None:
+            return False
+        for item in items:
+            self.assign(g.target, item)
+            tests = [self.truth(self.expr(c), c) for c in g.ifs]
+            if not all(isinstance(t, Lit) for t in tests):
+                return False
+            if all(t.value for t in tests) and not self._static_generators(elt, gens[1:], out, node):
+                return False
+        return True
+
+    def map_call(self, fn: Any, iterables: list[Any], node: ast.AST) -> Any:
+        """`map(f, xs, ...)`, consumed at once: unrolled over records, else a comprehension."""
+        if not iterables:
+            self.error("map() must have at least two arguments", node, cls=MorphismTypeError)
+        parts = [self.static_items(x) for x in iterables]
+        if all(p is not None for p in parts):
+            return [self.call(fn, list(args), {}, node) for args in zip(*parts)]
+        names = [f"\0map{k}" for k in range(len(iterables))]
+        saved = dict(self.env)
+        self.env["\0map_f"] = fn
+        self.env.update(zip(names, iterables))
+        load = lambda n: ast.Name(n, ast.Load())  # noqa: E731
+        target = ast.Tuple([ast.Name(n + "_", ast.Store()) for n in names], ast.Store())
+        source = ast.Call(load("zip"), [load(n) for n in names], []) if len(names) > 1 else load(names[0])
+        comp = ast.ListComp(ast.Call(load("\0map_f"), [load(n + "_") for n in names], []),
+                            [ast.comprehension(target if len(names) > 1 else target.elts[0], source, [], 0)])
+        for n in ast.walk(comp):
+            ast.copy_location(n, node)
+            n.end_lineno, n.end_col_offset = node.end_lineno, node.end_col_offset
+        try:
+            return self.comprehension(comp)
+        finally:
+            self.env = saved
 
     # ---- calls --------------------------------------------------------------------------------
 
@@ -1807,9 +1972,26 @@ class Frame:
             return fn.fn(fn.obj, *args, **kwargs)
         if isinstance(fn, LocalFunction):
             return self.call_local(fn, args, kwargs, node)
+        if isinstance(fn, Partial):
+            return self.call(fn.fn, [*fn.args, *args], {**fn.kwargs, **kwargs}, node)
+        if isinstance(fn, functools.partial):  # made outside: its arguments are constants
+            return self.call(self.convert_py(fn.func), [*(self.convert_py(a) for a in fn.args), *args],
+                             {**{k: self.convert_py(v) for k, v in fn.keywords.items()}, **kwargs}, node)
+        if fn is functools.partial:
+            if not args:
+                self.error("functools.partial() takes a function", node, cls=MorphismTypeError)
+            return Partial(args[0], tuple(args[1:]), kwargs)
+        if getattr(fn, "__module__", None) == "morphism.api" and any(isinstance(a, (LocalFunction, Partial)) for a in args):
+            self.error(f"mo.{getattr(fn, '__name__', 'transform')} of a function defined inside the compiled function "
+                       f"is not supported yet", node,
+                       hint="define the function at module level and pass the values it reads as arguments")
+        if fn is builtins.map:
+            if kwargs:
+                self.error("map() takes no keyword arguments", node, cls=MorphismTypeError)
+            return self.map_call(args[0] if args else None, args[1:], node)
         handler = library.lookup(fn)
         if handler is not None:
-            return handler(*args, **kwargs)
+            return library.call(self, fn, handler, args, kwargs, node)
         if getattr(fn, "__morphism_custom__", None) is not None:
             return fn.__morphism_custom__(self, args, kwargs, node)
         if getattr(fn, "__morphism_wrapped__", None) is not None:
@@ -1823,13 +2005,14 @@ class Frame:
                 self.error(f"constructing {fn.__name__}: {err}", node, cls=MorphismTypeError)
         if isinstance(fn, type) and issubclass(fn, BaseException):
             self.error("exceptions can only be raised, with a constant message", node)
-        if isinstance(fn, types.MethodType) and isinstance(fn.__func__, types.FunctionType):
+        if isinstance(fn, types.MethodType) and isinstance(fn.__func__, types.FunctionType) and _is_user_code(fn.__func__):
             return self.call_user(fn.__func__, [fn.__self__, *args], kwargs, node)
-        name = _qualname(fn)
+        name = library.qualname(fn)
         if isinstance(fn, (np.ufunc, types.BuiltinFunctionType)) or name.startswith(("numpy", "math", "scipy")) or callable(fn):
             self.error(f"morphism does not support {name} yet", node,
-                       hint="see the README's table of supported NumPy API; to call other code, wrap it in a "
-                            "function decorated with mo.custom_vjp (or run it outside the compiled function)")
+                       hint="see docs/numpy_api.md for the supported API; to call any other Python code, use "
+                            "mo.pure_callback(fn, mo.ShapeDtypeStruct(shape, dtype), *args) (inside a function "
+                            "decorated with mo.custom_vjp for derivatives), or run it outside the compiled function")
         self.error(f"{describe(fn)} is not callable", node, cls=MorphismTypeError)
 
     def call_user(self, fn: types.FunctionType, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> Any:
@@ -1882,8 +2065,7 @@ class Frame:
 
     def apply_writes(self, writes: list[tuple[Atom, Atom, Loc | None]]) -> None:
         """The callee wrote into arrays this frame passed it: the same write happens here."""
-        if self.caller is None and self.outer is None and not self.env:
-            self.root_writes = writes  # the compiled function's own arguments
+        self.last_writes = writes  # (the root frame's: the compiled function's own arguments)
         for old, new, _ in writes:
             self.write(old, new)
 
@@ -1966,9 +2148,41 @@ class _At:
         b.loc, self.frame.cur_node = self.saved
 
 
+class _AttrCell:
+    """`obj.attr` seen as a closure cell, so that the check that a compiled function is still
+    fresh (`Lowered.fresh`: the captured value is the current one) covers object attributes.
+    The trace cache does not fingerprint them, so such calls are not stored on disk."""
+
+    def __init__(self, obj: Any, attr: str, value: Any) -> None:
+        self.obj, self.attr, self.value = obj, attr, value
+
+    @property
+    def cell_contents(self) -> Any:
+        try:
+            cur = getattr(self.obj, self.attr)
+        except Exception:
+            raise ValueError(self.attr) from None
+        # equal immutable constants count as unchanged (a property may build a new tuple each time)
+        if cur is not self.value and type(cur) is type(self.value) and isinstance(cur, (int, float, str, bool, tuple)):
+            try:
+                if bool(cur == self.value):
+                    return self.value
+            except Exception:
+                pass
+        return cur
+
+
 class _Slot:
     def __init__(self, t: Type) -> None:
         self.type = t
+
+
+def _weak_like(params: list[Var], leaves: list[Atom]) -> list[Var]:
+    """Loop-carried values that start as Python numbers stay weak (NEP 50) while they are."""
+    for p, a in zip(params, leaves):
+        if library.is_weak(a):
+            library.weak(p)
+    return params
 
 
 def _replace_in(v: Any, old: Any, new: Any) -> Any:
@@ -2002,7 +2216,7 @@ def _replace_in(v: Any, old: Any, new: Any) -> Any:
 
 def _zero_of(t: Type) -> Lit:
     if isinstance(t, Scalar):
-        return lit({DType.bool: False, DType.int64: 0, DType.float64: 0.0}[t.dtype], t.dtype)
+        return lit(0, t.dtype)
     return lit(np.zeros((0,) * t.ndim, dtype=t.dtype.np))
 
 
@@ -2054,6 +2268,14 @@ def _same_const(a: Any, b: Any) -> bool:
     if type(a) is type(b) and isinstance(a, (str, int, float, bool, type(None), slice)):
         return a == b
     return False
+
+
+def _hashable(v: Any) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return True
 
 
 def _and(a: Atom, b: Atom) -> Atom:
@@ -2150,5 +2372,5 @@ def lower_function(fn: Callable, arg_values: tuple, kwarg_values: dict | None = 
     arguments = {k: root.convert_py(v, k) for k, v in bound.arguments.items()}
     with root.at(src.node):
         result = root.inline(fn.__code__, src, fn.__globals__, _closure_of(fn), arguments, None, fn, src.node)
-    comp.writes = root.root_writes
+    comp.writes = root.last_writes
     return result, comp

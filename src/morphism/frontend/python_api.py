@@ -106,7 +106,7 @@ def _range(*args, **kw):
         type_error(f"range expected 1 to 3 arguments, got {len(args)}")
     vals = [to_atom(a, "range() argument") for a in args]
     for v in vals:
-        if not isinstance(v.type, Scalar) or v.type.dtype == DType.float64:
+        if not isinstance(v.type, Scalar) or v.type.dtype.is_inexact:
             type_error(f"range() arguments must be integers, found {v.type}",
                        hint="convert with int(...)")
     vals = [cast(v, DType.int64) for v in vals]
@@ -211,7 +211,7 @@ def _truth(v):
 def _scalar_convert(dtype: DType, name: str):
     def h(x=None):
         if x is None:
-            return lit({DType.float64: 0.0, DType.int64: 0, DType.bool: False}[dtype], dtype)
+            return lit(0, dtype)
         if isinstance(x, str):
             if dtype == DType.float64:
                 return lit(float(x))
@@ -240,7 +240,7 @@ def _round(x, ndigits=None):
     a = to_atom(x)
     if ndigits is None:
         # Python rounds half to even and returns an int, as np.rint does (then cast).
-        return cast(E.rint(a), DType.int64) if a.type.dtype == DType.float64 else a
+        return cast(E.rint(a), DType.int64) if a.type.dtype.is_float else a
     return lookup(np.round)(a, ndigits)
 
 
@@ -263,6 +263,17 @@ def _list(x=None):
         return list(x)
     if isinstance(x, (ListVal, EmptyList)):
         return x
+    items = _static_items(x)
+    if items is not None:
+        return items
+    if isinstance(x, RangeVal):
+        from ..primitives.creation import arange
+        from ..primitives.shape import range_len
+
+        return ListVal(arange(x.start, x.stop, x.step, dtype=DType.int64), range_len(x.start, x.stop, x.step))
+    if isinstance(x, (EnumerateVal, ZipVal, dict)):
+        type_error(f"list() of {describe(x)} whose length is known only at run time",
+                   hint="loop over it and append, or build the list with a comprehension")
     a = to_atom(x)
     if isinstance(a.type, Array):
         # A list of rows: keep it as a growable list over a copy of the array.
@@ -270,11 +281,76 @@ def _list(x=None):
     type_error(f"list() of {describe(x)}")
 
 
+def _static_items(x) -> list | None:
+    """The items of an iterable known at compile time, or None."""
+    if isinstance(x, (tuple, list)):
+        return list(x)
+    if isinstance(x, dict):
+        return [lit(k) if isinstance(k, (int, float, bool)) else k for k in x]
+    if isinstance(x, RangeVal) and all(isinstance(v, Lit) for v in (x.start, x.stop, x.step)):
+        return [lit(k) for k in range(x.start.value, x.stop.value, x.step.value)]
+    if isinstance(x, EnumerateVal) and isinstance(x.start, Lit):
+        inner = _static_items(x.inner)
+        return None if inner is None else [(lit(x.start.value + k), v) for k, v in enumerate(inner)]
+    if isinstance(x, ZipVal):
+        parts = [_static_items(p) for p in x.items]
+        return None if any(p is None for p in parts) else [tuple(t) for t in zip(*parts)]
+    return None
+
+
 @implements(builtins.tuple)
 def _tuple(x=()):
-    if isinstance(x, (tuple, list)):
-        return tuple(x)
+    items = _static_items(x)
+    if items is not None:
+        return tuple(items)
+    if is_atom(x) and isinstance(x.type, Array) or isinstance(x, (ListVal, RangeVal)):
+        type_error(f"tuple() of {describe(x)}: its length is known only at run time, and a tuple's "
+                   f"length is fixed when the function is compiled", hint="use list(...) or the array itself")
     type_error(f"tuple() of {describe(x)}: only records convert to tuples at compile time")
+
+
+@implements(builtins.slice)
+def _slice(*args):
+    """A slice object as Python makes it: bounds known at compile time are Python ints."""
+    if not 1 <= len(args) <= 3:
+        type_error(f"slice expected 1 to 3 arguments, got {len(args)}")
+    return slice(*[a.value if isinstance(a, Lit) and isinstance(a.type, Scalar) else a for a in args])
+
+
+@implements(builtins.callable)
+def _callable(x):
+    from .values import BoundMethod, LocalFunction, Partial
+
+    if is_atom(x) or isinstance(x, (ListVal, EmptyList, RangeVal)):
+        return lit(False)
+    return lit(isinstance(x, (BoundMethod, LocalFunction, Partial)) or builtins.callable(x))
+
+
+@implements(builtins.hasattr)
+def _hasattr(x, name):
+    from .library import ATTRIBUTES, METHODS
+
+    name = static(name, "the attribute name")
+    if is_atom(x):
+        return lit(name in ATTRIBUTES or name in METHODS)
+    if isinstance(x, (ListVal, EmptyList, RangeVal, EnumerateVal, ZipVal)):
+        return lit(False)
+    return lit(builtins.hasattr(x, name))
+
+
+@implements(builtins.type)
+def _type(x):
+    """The Python type of a value, for `type(x) is float` tests folded at compile time."""
+    if is_atom(x):
+        if isinstance(x.type, Array):
+            return np.ndarray
+        return {DType.float64: float, DType.int64: int, DType.bool: bool, DType.complex128: complex}.get(
+            x.type.dtype) or x.type.dtype.np.type
+    if isinstance(x, (ListVal, EmptyList)):
+        return list
+    if isinstance(x, RangeVal):
+        return range
+    return type(x)
 
 
 @implements(builtins.isinstance)
@@ -282,8 +358,8 @@ def _isinstance(x, cls):
     classes = cls if isinstance(cls, tuple) else (cls,)
     if is_atom(x):
         t = x.type
-        pytypes = {DType.float64: (float, np.floating, np.float64), DType.int64: (int, np.integer, np.int64),
-                   DType.bool: (bool, np.bool_)}[t.dtype]
+        # the scalar's NumPy type and its bases; a 64-bit number may be a Python one too
+        pytypes = (*t.dtype.np.type.__mro__, *{DType.int64: (int,), DType.complex128: (complex,)}.get(t.dtype, ()))
         if isinstance(t, Array):
             return lit(any(c is np.ndarray for c in classes))
         return lit(any(c in pytypes or (c is int and t.dtype == DType.bool) for c in classes))

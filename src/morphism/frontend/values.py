@@ -76,6 +76,16 @@ class BoundMethod:
 
 
 @dataclass(frozen=True, eq=False)
+class Partial:
+    """`functools.partial(fn, *args, **kwargs)` made in compiled code: `fn` may be a function
+    defined there, so the Python object cannot be built."""
+
+    fn: Any
+    args: tuple
+    kwargs: dict
+
+
+@dataclass(frozen=True, eq=False)
 class LocalFunction:
     """A `def` or `lambda` inside the function being compiled; its free names are read from the
     defining frame when it is called (Python's late binding)."""
@@ -199,4 +209,38 @@ def describe(v: Any) -> str:
         return "a dict"
     if isinstance(v, Undef):
         return f"undefined name {v.name!r}"
-    return f"the Python object {v!r}"
+    if isinstance(v, RangeVal):
+        return "a range(...)"
+    if isinstance(v, EnumerateVal):
+        return "an enumerate(...)"
+    if isinstance(v, ZipVal):
+        return "a zip(...)"
+    if isinstance(v, BoundMethod):
+        return f"the method .{v.name}()"
+    if isinstance(v, LocalFunction):
+        return f"the function {v.name}"
+    if isinstance(v, Partial):
+        return f"functools.partial({describe(v.fn)}, ...)"
+    return f"the Python object {python_name(v)}"
+
+
+def python_name(obj: Any) -> str:
+    """How Python code names `obj`: `numpy.mgrid`, `math.sin`, `my_module.f`, or a short repr;
+    never an internal class or `<... object at 0x...>`."""
+    if isinstance(obj, (str, int, float, bool, type(None), slice)) or type(obj) is tuple:
+        return repr(obj)
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    mod = getattr(obj, "__module__", None)
+    if isinstance(name, str):
+        return f"{mod}.{name}" if isinstance(mod, str) and mod != "builtins" else name
+    import sys
+
+    for mname in ("numpy", "math", "builtins"):  # module-level singletons such as np.mgrid
+        m = sys.modules.get(mname)
+        for k, x in (vars(m) if m is not None else {}).items():
+            if x is obj and not k.startswith("_"):
+                return f"{mname}.{k}"
+    r = repr(obj)
+    if " object at 0x" in r or len(r) > 60:
+        return f"of type {type(obj).__module__}.{type(obj).__qualname__}"
+    return r

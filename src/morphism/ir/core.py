@@ -18,8 +18,18 @@ import numpy as np
 
 class DType(Enum):
     bool = "bool"
+    int8 = "int8"
+    int16 = "int16"
+    int32 = "int32"
     int64 = "int64"
+    uint8 = "uint8"
+    uint16 = "uint16"
+    uint32 = "uint32"
+    uint64 = "uint64"
+    float32 = "float32"
     float64 = "float64"
+    complex64 = "complex64"
+    complex128 = "complex128"
 
     @property
     def short(self) -> str:
@@ -30,35 +40,73 @@ class DType(Enum):
         return _NP[self]
 
     @property
-    def rank(self) -> int:
-        return _RANK[self]
+    def kind(self) -> str:
+        """NumPy's kind: 'b' bool, 'i' signed, 'u' unsigned, 'f' float, 'c' complex."""
+        return _NP[self].kind
+
+    @property
+    def is_int(self) -> bool:
+        return self.kind in "iu"
+
+    @property
+    def is_float(self) -> bool:
+        return self.kind == "f"
+
+    @property
+    def is_complex(self) -> bool:
+        return self.kind == "c"
+
+    @property
+    def is_inexact(self) -> bool:
+        return self.kind in "fc"
+
+    @property
+    def real(self) -> "DType":
+        """The dtype of the real part: float32 for complex64, float64 for complex128."""
+        return {DType.complex64: DType.float32, DType.complex128: DType.float64}.get(self, self)
 
     def __repr__(self) -> str:
         return self.value
 
 
-_SHORT = {DType.bool: "bool", DType.int64: "i64", DType.float64: "f64"}
-_RANK = {DType.bool: 0, DType.int64: 1, DType.float64: 2}
+_SHORT = {DType.bool: "bool", DType.int8: "i8", DType.int16: "i16", DType.int32: "i32", DType.int64: "i64",
+          DType.uint8: "u8", DType.uint16: "u16", DType.uint32: "u32", DType.uint64: "u64",
+          DType.float32: "f32", DType.float64: "f64", DType.complex64: "c64", DType.complex128: "c128"}
 _NP = {d: np.dtype(d.value) for d in DType}
+_OF_NUMPY = {v: k for k, v in _NP.items()}
 
 bool_, int64, float64 = DType.bool, DType.int64, DType.float64
 
 
 def dtype_of_numpy(dt: Any) -> DType | None:
-    """The IR dtype of a NumPy dtype, or None when the IR has no such dtype yet."""
-    dt = np.dtype(dt)
-    if dt == np.bool_:
-        return DType.bool
-    if dt == np.int64:
-        return DType.int64
-    if dt == np.float64:
-        return DType.float64
-    return None
+    """The IR dtype of a NumPy dtype (or scalar type), or None when the IR has no such dtype."""
+    try:
+        return _OF_NUMPY.get(np.dtype(dt))
+    except TypeError:
+        return None
 
 
 def promote(*dtypes: DType) -> DType:
-    """NumPy's promotion restricted to the IR's dtypes: bool < int64 < float64."""
-    return max(dtypes, key=lambda d: d.rank)
+    """NumPy's promotion of these dtypes (all strongly typed: Python numbers are cast to their
+    NEP 50 dtype by the frontend before they meet a typed value)."""
+    if len(dtypes) == 1:
+        return dtypes[0]
+    r = dtype_of_numpy(np.result_type(*(d.np for d in dtypes)))
+    if r is None:  # pragma: no cover (every pair of IR dtypes promotes to an IR dtype)
+        raise TypeError(f"no common dtype for {dtypes}")
+    return r
+
+
+def inexact(d: DType) -> DType:
+    """The dtype a true division or `np.sqrt` gives: floats and complex stay, integers become
+    float64 (int16 float32, as in NumPy); None where NumPy gives float16 (int8, uint8)."""
+    if d.is_inexact:
+        return d
+    if d in (DType.int16, DType.uint16):
+        return DType.float32
+    if d in (DType.int8, DType.uint8):
+        return None  # type: ignore[return-value]
+    return DType.float64
 
 
 @dataclass(frozen=True)
@@ -117,10 +165,15 @@ def type_of_value(value: Any) -> Type | None:
     """The IR type of a run-time value, or None when the IR cannot hold it."""
     if isinstance(value, (bool, np.bool_)):
         return Scalar(DType.bool)
-    if isinstance(value, (int, np.integer)) and not isinstance(value, np.timedelta64):
-        return Scalar(DType.int64) if isinstance(value, (int, np.int64)) else None
-    if isinstance(value, (float, np.float64)):
+    if isinstance(value, int):
+        return Scalar(DType.int64) if -(2**63) <= value < 2**63 else None
+    if isinstance(value, float):
         return Scalar(DType.float64)
+    if isinstance(value, complex):
+        return Scalar(DType.complex128)
+    if isinstance(value, np.generic):
+        dt = dtype_of_numpy(value.dtype)
+        return Scalar(dt) if dt is not None else None
     if isinstance(value, np.ndarray):
         dt = dtype_of_numpy(value.dtype)
         if dt is None:
@@ -224,6 +277,12 @@ def captured(arr: np.ndarray, name: str) -> Lit:
     return Lit(arr, t, name or "captured")
 
 
+def numpy_scalar(value: Any, dtype: DType) -> Lit:
+    """A NumPy scalar literal (`np.float64(2.0)`): unlike a Python number, it keeps its dtype
+    when it meets an array of another (NEP 50)."""
+    return Lit(python_value(value, dtype), Scalar(dtype), "numpy")
+
+
 def is_value(a: Any, v: Any) -> bool:
     """Whether `a` is the scalar literal `v` (an array literal never is)."""
     return isinstance(a, Lit) and isinstance(a.type, Scalar) and a.value == v
@@ -245,8 +304,24 @@ def lit(value: Any, dtype: DType | None = None) -> Lit:
         if t is None:
             raise TypeError(f"cannot make a literal of {value!r}")
         dtype = t.dtype
-    py = {DType.bool: bool, DType.int64: int, DType.float64: float}[dtype](value)
-    return Lit(py, Scalar(dtype))
+    return Lit(python_value(value, dtype), Scalar(dtype))
+
+
+def python_value(value: Any, dtype: DType) -> Any:
+    """`value` as the Python number a scalar literal of `dtype` holds (rounded to float32 or
+    complex64; an integer that does not fit the dtype is an OverflowError, as in NumPy)."""
+    k = dtype.kind
+    if k == "b":
+        return bool(value)
+    if k in "iu":
+        v = int(value)
+        info = np.iinfo(dtype.np)
+        if not info.min <= v <= info.max:
+            raise OverflowError(f"Python integer {v} out of bounds for {dtype.value}")
+        return v
+    if k == "f":
+        return float(dtype.np.type(value)) if dtype != DType.float64 else float(value)
+    return complex(dtype.np.type(value)) if dtype != DType.complex128 else complex(value)
 
 
 # --------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ class Namer:
 
 
 def fmt_lit(l: Lit) -> str:
-    if l.name:
+    if l.name and isinstance(l.type, Array):
         return f"${l.name}:{l.type}"  # a captured array, read when the function runs
     if isinstance(l.type, Array):
         a = np.asarray(l.value)

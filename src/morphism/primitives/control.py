@@ -49,7 +49,7 @@ cond = primitive("cond", _cond_rule, interpret=_cond_interpret, traits={CONTROL}
 def _for_rule(ts, body: Block, **_):
     start, stop, step, *carries = ts
     for t, what in ((start, "start"), (stop, "stop"), (step, "step")):
-        if not isinstance(t, Scalar) or t.dtype == DType.float64:
+        if not isinstance(t, Scalar) or t.dtype.is_inexact:
             raise TypeRuleError(f"range() {what} must be an integer scalar, found {t}")
     if len(body.params) != 1 + len(carries):
         raise TypeRuleError("for_range body must take the index and each carry")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir.core import DType, is_value, make_type
+from ..ir.core import DType, is_value, make_type, promote
 from .registry import (
     COMMUTATIVE,
     ELEMENTWISE,
@@ -23,11 +23,17 @@ from .registry import (
 EW = {ELEMENTWISE}
 
 def _unary_keep(ts, **_):
-    """-x, abs, sign, square: the operand's dtype (bools become ints, as in Python)."""
+    """-x, sign, square: the operand's dtype (bools become ints, as in Python)."""
     if len(ts) != 1:
         raise TypeRuleError(f"expected 1 operand, found {len(ts)}")
     (t,) = ts
     return [make_type(DType.int64 if t.dtype == DType.bool else t.dtype, t.ndim)]
+
+
+def _abs_rule(ts, **_):
+    """abs: the operand's dtype, real for complex (|z| of complex64 is float32)."""
+    (t,) = _unary_keep(ts)
+    return [t.with_dtype(t.dtype.real)]
 
 
 # Arithmetic. Bools in arithmetic become ints, as in Python (True + True == 2).
@@ -48,7 +54,7 @@ def _pow_impl(x, y):
 
 pow = primitive("pow", elementwise_rule("promote"), impl=_pow_impl, traits=EW)
 neg = primitive("neg", _unary_keep, impl=np.negative, traits=EW | {LINEAR})
-abs = primitive("abs", _unary_keep, impl=np.abs, traits=EW)
+abs = primitive("abs", _abs_rule, impl=np.abs, traits=EW)
 sign = primitive("sign", _unary_keep, impl=np.sign, traits=EW)
 square = primitive("square", _unary_keep, impl=np.square, traits=EW)
 maximum = primitive("maximum", elementwise_rule("promote_keep_bool"), impl=np.maximum, traits=EW | {COMMUTATIVE})
@@ -80,7 +86,7 @@ def _select_rule(ts, **_):
     c, a, b = ts
     if c.dtype != DType.bool:
         raise TypeRuleError(f"the condition of `where` must be boolean, found {c}")
-    return [make_type(max(a.dtype, b.dtype, key=lambda d: d.rank), max(c.ndim, a.ndim, b.ndim))]
+    return [make_type(promote(a.dtype, b.dtype), max(c.ndim, a.ndim, b.ndim))]
 
 
 # where(c, a, b): both sides are computed; the control-flow form is `cond`.
@@ -116,6 +122,22 @@ def _convert_impl(x, dtype: DType):
 
 # astype / float() / int() / bool(): float to int truncates toward zero, like Python's int().
 convert = primitive("convert", _convert_rule, impl=_convert_impl, traits=EW)
+
+# Complex parts. For real operands: real and conj are the value, imag is zero, angle 0 or pi.
+def _real_rule(ts, **_):
+    (t,) = ts
+    return [t.with_dtype(t.dtype.real)]
+
+
+def _angle_rule(ts, **_):
+    (t,) = float_type(ts)
+    return [t.with_dtype(t.dtype.real)]
+
+
+real = primitive("real", _real_rule, impl=np.real, traits=EW | {LINEAR})
+imag = primitive("imag", _real_rule, impl=np.imag, traits=EW)
+conj = primitive("conj", same_type, impl=np.conjugate, traits=EW | {LINEAR})
+angle = primitive("angle", _angle_rule, impl=np.angle, traits=EW)
 
 # A value that the derivative rules treat as a constant (`mo.stop_gradient`).
 stop_gradient = primitive("stop_gradient", same_type, impl=lambda x: x, traits=EW)
@@ -217,7 +239,7 @@ def _set(prim, partials):
 
 
 def _fl(x):
-    return x if x.type.dtype == DType.float64 else convert(x, dtype=DType.float64)
+    return x if x.type.dtype.is_inexact else convert(x, dtype=DType.float64)
 
 
 _set(add, lambda ins, out: [_ONE, _ONE])
@@ -225,13 +247,16 @@ _set(sub, lambda ins, out: [_ONE, _MINUS_ONE])
 _set(mul, lambda ins, out: [ins[1], ins[0]])
 _set(div, lambda ins, out: [div(_ONE, ins[1]), neg(div(out, ins[1]))])
 _set(neg, lambda ins, out: [_MINUS_ONE])
+# (derivatives through complex values are refused before these run: real operands only)
+_set(real, lambda ins, out: [_ONE])
+_set(conj, lambda ins, out: [_ONE])
 
 
 def _pow_partials(ins, out):
     x, y = ins
-    dx = mul(y, pow(x, sub(y, 1))) if y.type.dtype != DType.float64 else mul(y, pow(x, sub(y, 1.0)))
+    dx = mul(y, pow(x, sub(y, 1))) if not y.type.dtype.is_inexact else mul(y, pow(x, sub(y, 1.0)))
     dy = None
-    if y.type.dtype == DType.float64:
+    if y.type.dtype.is_inexact:
         # d/dy x**y = x**y log x, taken as 0 where x == 0 (as JAX does).
         safe = select(eq(x, 0.0), _ONE, _fl(x))
         dy = select(eq(x, 0.0), _lit(0.0), mul(out, log(safe)))
@@ -309,19 +334,24 @@ select.jvp, select.vjp = _select_jvp, _select_vjp
 
 
 def _convert_jvp(ins, ts, outs, dtype, **p):
-    return [ts[0] if dtype == DType.float64 and ts[0] is not None else None]
+    # float to float (float32 <-> float64): the tangent converts too; to an integer: none
+    if ts[0] is None or not dtype.is_float:
+        return [None]
+    return [ts[0] if ts[0].type.dtype == dtype else convert(ts[0], dtype=dtype)]
 
 
 def _convert_vjp(cts, ins, outs, dtype, **p):
-    ok = cts[0] is not None and ins[0].type.dtype == DType.float64 and dtype == DType.float64
-    return [cts[0] if ok else None]
+    if cts[0] is None or not ins[0].type.dtype.is_float or not dtype.is_float:
+        return [None]
+    ct = cts[0]
+    return [ct if ct.type.dtype == ins[0].type.dtype else convert(ct, dtype=ins[0].type.dtype)]
 
 
 convert.jvp, convert.vjp = _convert_jvp, _convert_vjp
 
 # Piecewise-constant functions have a zero derivative almost everywhere (JAX's convention).
 _ZERO = (lambda ins, ts, outs, **p: [None] * len(outs), lambda cts, ins, outs, **p: [None] * len(ins))
-for _p in (sign, floor, ceil, trunc, rint, floordiv, stop_gradient):
+for _p in (sign, floor, ceil, trunc, rint, floordiv, stop_gradient, imag, angle):
     _p.jvp, _p.vjp = _ZERO
 
 # Results that are booleans or integers carry no derivative.
@@ -399,7 +429,8 @@ _NB = {
     isnan: "np.isnan({0})", isinf: "np.isinf({0})", isfinite: "np.isfinite({0})",
     arctan2: "np.arctan2({0}, {1})", hypot: "np.hypot({0}, {1})", logaddexp: "np.logaddexp({0}, {1})",
     copysign: "np.copysign({0}, {1})", fmod: "np.fmod({0}, {1})", reciprocal: "1.0 / {0}",
-    stop_gradient: "{0}",
+    stop_gradient: "{0}", real: "np.real({0})", imag: "np.imag({0})", conj: "np.conj({0})",
+    angle: "np.angle({0})",
 }
 for _name in ("sin", "cos", "tan", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "cbrt",
               "tanh", "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "floor",

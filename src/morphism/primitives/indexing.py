@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir.core import Array, DType, Scalar, Type, Var, lit, make_type
+from ..ir.core import Array, DType, Scalar, Type, Var, lit, make_type, promote
 from .registry import TypeRuleError, primitive
 
 
@@ -33,14 +33,14 @@ def index_result_ndim(x: Type, spec: tuple[str, ...], idx_types: list[Type]) -> 
         if s == "i":
             t = idx_types[k]
             k += 1
-            if not isinstance(t, Scalar) or t.dtype == DType.float64:
+            if not isinstance(t, Scalar) or t.dtype.is_inexact:
                 raise TypeRuleError(f"an index must be an integer, found {t} (only integers, slices, "
                                     f"None, Ellipsis, and integer or boolean arrays are valid indices)")
             consumed += 1
         elif s == "a":
             t = idx_types[k]
             k += 1
-            if t.dtype == DType.float64:
+            if t.dtype.is_inexact:
                 raise TypeRuleError(f"an index array must hold integers or booleans, found {t}")
             consumed += 1
             adv_ndim = max(adv_ndim, t.ndim)
@@ -60,7 +60,7 @@ def index_result_ndim(x: Type, spec: tuple[str, ...], idx_types: list[Type]) -> 
                 if flag == "1":
                     t = idx_types[k]
                     k += 1
-                    if not isinstance(t, Scalar) or t.dtype == DType.float64:
+                    if not isinstance(t, Scalar) or t.dtype.is_inexact:
                         raise TypeRuleError(f"slice bounds must be integers, found {t}")
             consumed += 1
             kept += 1
@@ -151,7 +151,7 @@ def _append_rule(ts, **_):
         raise TypeRuleError(f"cannot append a value of type {v} to a list of {buf}")
     if n != Scalar(DType.int64):
         raise TypeRuleError("list length must be i64")
-    return [Array(buf.dtype if buf.dtype.rank >= v.dtype.rank else v.dtype, buf.ndim), Scalar(DType.int64)]
+    return [Array(promote(buf.dtype, v.dtype), buf.ndim), Scalar(DType.int64)]
 
 
 def _append_impl(buf, n, v):

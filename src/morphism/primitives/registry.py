@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import TypeRuleError
-from ..ir.core import Array, DType, Scalar, Type, make_type, promote
+from ..ir.core import Array, DType, Scalar, Type, inexact, make_type, promote
 
 
 # Traits: properties of a primitive that passes and transformations ask about.
@@ -93,9 +93,19 @@ def same_type(types: list[Type], **_: Any) -> list[Type]:
 
 
 def float_type(types: list[Type], **_: Any) -> list[Type]:
-    """Unary math: ints and bools become floats (np.sin(1) is a float)."""
+    """Unary math: ints and bools become floats (np.sin(1) is a float), float32 and complex stay."""
     (t,) = types
-    return [make_type(DType.float64, t.ndim)]
+    return [make_type(inexact_dtype(t.dtype), t.ndim)]
+
+
+def inexact_dtype(d: DType) -> DType:
+    """What math on `d` computes in: bools and integers become float64 (int16 float32)."""
+    if d == DType.bool:
+        return DType.float64
+    r = inexact(d)
+    if r is None:
+        _fail(f"math on {d.value} gives float16 in NumPy, which morphism does not support",)
+    return r
 
 
 def elementwise_rule(result: str, nargs: int = 2) -> Callable[..., list[Type]]:
@@ -118,14 +128,15 @@ def elementwise_rule(result: str, nargs: int = 2) -> Callable[..., list[Type]]:
         elif result == "promote_keep_bool":
             dt = promote(*dts)
         elif result == "float":
-            dt = DType.float64
+            dt = inexact_dtype(promote(*dts))
         elif result == "bool":
             dt = DType.bool
         elif result == "logical":
             dt = DType.bool
         elif result == "int_or_bool":
-            if DType.float64 in dts:
-                _fail("bitwise operators need integer or boolean operands, found float64")
+            for d in dts:
+                if d.is_inexact:
+                    _fail(f"bitwise operators need integer or boolean operands, found {d.value}")
             dt = promote(*dts)
         else:  # pragma: no cover
             raise AssertionError(result)
@@ -148,9 +159,13 @@ def reduction_type(dtype_rule: str = "same") -> Callable[..., list[Type]]:
             nd = t.ndim if keepdims else t.ndim - len(axis)
         dt = t.dtype
         if dtype_rule == "float":
-            dt = DType.float64
+            dt = DType.float64 if not dt.is_inexact else dt
         elif dtype_rule == "sum":
-            dt = DType.int64 if dt == DType.bool else dt
+            # NumPy sums small integers in the platform's integer (unsigned ones in uint64)
+            if dt == DType.bool or dt.kind == "i":
+                dt = DType.int64
+            elif dt.kind == "u":
+                dt = DType.uint64
         elif dtype_rule == "int":
             dt = DType.int64
         elif dtype_rule == "bool":
@@ -168,7 +183,7 @@ def normalize_axis(axis: int, ndim: int) -> int:
 
 def check_int_scalars(types: list[Type], what: str) -> None:
     for t in types:
-        if not isinstance(t, Scalar) or t.dtype == DType.float64:
+        if not isinstance(t, Scalar) or t.dtype.is_inexact:
             _fail(f"{what} must be integer scalars, found {t}")
 
 

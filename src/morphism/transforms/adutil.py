@@ -10,10 +10,26 @@ from ..ir.core import Array, Atom, DType, Lit, Scalar, Tape, Type, Var, lit, mak
 
 
 def is_float(t: Type) -> bool:
-    """Whether values of type `t` carry derivatives (float64 values, and tapes of them)."""
+    """Whether values of type `t` carry derivatives (float32 and float64 values, tapes of them)."""
     while isinstance(t, Tape):
         t = t.elem
-    return t.dtype == DType.float64
+    return t.dtype.is_float
+
+
+def refuse_complex(f: Any, what: str) -> None:
+    """Derivatives through complex values are not defined here yet: a clear error at the first
+    equation that makes one, never a derivative that silently misses them."""
+    def walk(b: Any) -> None:
+        for e in b.eqns:
+            for o in e.outputs:
+                if not isinstance(o.type, Tape) and o.type.dtype.is_complex:
+                    raise DifferentiationError(
+                        f"{what} through complex values is not supported yet ({e.prim.name} gives {o.type})",
+                        e.loc, hint="differentiate the real and imaginary parts as separate float functions")
+            for sub in e.blocks():
+                walk(sub)
+
+    walk(f.body)
 
 
 def dims_of(x: Atom) -> list[Atom]:
@@ -28,11 +44,12 @@ def zeros_like(x: Atom) -> Atom:
         from ..primitives.ad_support import tape_zeros_like
 
         return tape_zeros_like(x)
+    dtype = x.type.dtype if x.type.dtype.is_float else DType.float64
     if isinstance(x.type, Scalar):
-        return lit(0.0)
+        return lit(0.0, dtype)
     from ..primitives.creation import zeros
 
-    return zeros(*dims_of(x), dtype=DType.float64)
+    return zeros(*dims_of(x), dtype=dtype)
 
 
 def add_ct(a: Atom | None, b: Atom | None) -> Atom | None:
@@ -79,7 +96,7 @@ def broadcast_like(t: Atom | None, out: Atom) -> Atom | None:
 
 
 def to_float_ct(ct: Atom) -> Atom:
-    if ct.type.dtype == DType.float64:
+    if ct.type.dtype.is_float:
         return ct
     from ..primitives.elementwise import convert
 

@@ -18,7 +18,7 @@ from ..errors import MorphismError
 from ..ir.builder import Builder, building, current
 from ..ir.core import Atom, Block, Eqn, Func, FuncRef, Params, Var
 from ..primitives.registry import NOT_APPLICABLE
-from .adutil import DifferentiationError, rule_of, is_float, zeros_like
+from .adutil import DifferentiationError, is_float, refuse_complex, rule_of, zeros_like
 
 Tangent = Atom | None
 
@@ -224,4 +224,6 @@ def jvp_func(f: Func, mask: Sequence[bool]) -> Func:
 
     `mask[k]` says whether param k gets a tangent; integer params never do."""
     mask = tuple(bool(m) and is_float(p.type) for m, p in zip(mask, f.params))
+    if any(mask):
+        refuse_complex(f, "forward-mode differentiation")
     return _jvp_body(f, mask, {}, all_outputs=True)

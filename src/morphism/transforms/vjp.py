@@ -31,7 +31,7 @@ from ..primitives import elementwise as E
 from ..primitives.indexing import dim
 from ..primitives.registry import EFFECT, NOT_APPLICABLE
 from ..primitives.shape import range_len
-from .adutil import DifferentiationError, rule_of, add_ct, is_float, zeros_like
+from .adutil import DifferentiationError, add_ct, is_float, refuse_complex, rule_of, zeros_like
 from .dce import dce_block
 
 
@@ -57,7 +57,7 @@ def _placeholder(t: Type) -> Atom:
     if isinstance(t, Tape):
         return A.tape_new(0, elem=t.elem)
     if isinstance(t, Scalar):
-        return lit({DType.bool: False, DType.int64: 0, DType.float64: 0.0}[t.dtype], t.dtype)
+        return lit(0, t.dtype)
     return lit(np.zeros((0,) * t.ndim, dtype=t.dtype.np))
 
 
@@ -456,6 +456,8 @@ def vjp_ref(ref: FuncRef, memo: dict) -> FuncRef:
 
 def _combined(f: Func, wrt: Sequence[bool], memo: dict, return_primal: bool,
               seeds_mask: Sequence[bool] | None = None) -> Func:
+    if any(wrt):
+        refuse_complex(f, "reverse-mode differentiation")
     float_results = [r for r in f.results if is_float(r.type)]
     seeds_mask = list(seeds_mask) if seeds_mask is not None else [True] * len(float_results)
     ctps = [Var(r.type, f"{r.hint}_ct" if isinstance(r, Var) and r.hint else "ct")

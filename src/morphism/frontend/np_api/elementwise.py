@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...ir.core import DType, Lit, lit
+from ...ir.core import DType, Lit, lit, numpy_scalar
 from ...primitives import elementwise as E
-from ..library import (cast, check_no_kwargs, error, implements, implements_lazy, static, static_dtype, to_atom,
-                       to_float, type_error)
+from ..library import (cast, check_no_kwargs, error, implements, implements_lazy, nep50, static, static_dtype,
+                       to_atom, to_float, type_error)
 
 
 def _unary(prim, name):
@@ -21,7 +21,7 @@ def _unary(prim, name):
 def _binary(prim, name):
     def h(a, b, **kw):
         check_no_kwargs(f"np.{name}", kw)
-        return prim(to_atom(a), to_atom(b))
+        return prim(*nep50(to_atom(a), to_atom(b)))
 
     return h
 
@@ -72,7 +72,7 @@ def _where(c, a=None, b=None):
     c = to_atom(c)
     if c.type.dtype != DType.bool:
         c = E.ne(c, 0)
-    return E.select(c, to_atom(a), to_atom(b))
+    return E.select(c, *nep50(to_atom(a), to_atom(b)))
 
 
 @implements(np.clip)
@@ -80,9 +80,9 @@ def _clip(x, a_min=None, a_max=None, **kw):
     check_no_kwargs("np.clip", kw)
     r = to_atom(x)
     if a_min is not None:
-        r = E.maximum(r, to_atom(a_min))
+        r = E.maximum(*nep50(r, to_atom(a_min)))
     if a_max is not None:
-        r = E.minimum(r, to_atom(a_max))
+        r = E.minimum(*nep50(r, to_atom(a_max)))
     return r
 
 
@@ -91,7 +91,7 @@ def _round(x, decimals=0):
     d = static(decimals, "decimals")
     a = to_atom(x)
     if d == 0:
-        return E.rint(a) if a.type.dtype == DType.float64 else a
+        return E.rint(a) if a.type.dtype.is_inexact else a
     scale = 10.0 ** d
     return E.div(E.rint(E.mul(a, scale)), scale)
 
@@ -113,7 +113,7 @@ def _scalar_type(dtype: DType):
     def h(x=0):
         a = to_atom(x)
         if isinstance(a, Lit):
-            return lit(a.value, dtype)
+            return numpy_scalar(a.value, dtype)
         return cast(a, dtype) if dtype != DType.bool else E.ne(a, 0) if a.type.dtype != DType.bool else a
 
     return h
@@ -135,3 +135,33 @@ def _polygamma(n, x):
     from ..library import static_int
 
     return E.polygamma(to_atom(x), order=static_int(n, "the order of polygamma"))
+
+
+# ---- complex numbers ---------------------------------------------------------------------------
+
+implements(np.real)(_unary(E.real, "real"))
+implements(np.imag)(_unary(E.imag, "imag"))
+implements(np.conj, np.conjugate)(_unary(E.conj, "conj"))
+
+
+@implements(np.angle)
+def _angle(z, deg=False):
+    a = E.angle(to_atom(z))
+    return E.mul(a, 180.0 / np.pi) if static(deg, "deg") else a
+
+
+@implements(complex)
+def _complex(real=0.0, imag=0.0):
+    r, i = to_atom(real), to_atom(imag)
+    if isinstance(r, Lit) and isinstance(i, Lit):
+        return lit(complex(r.value, i.value))
+    return E.add(cast(r, DType.complex128), E.mul(cast(i, DType.complex128), 1j))
+
+
+def _scalar_types() -> None:
+    for t in (np.float32, np.int8, np.int16, np.int32, np.uint8, np.uint16, np.uint32, np.uint64,
+              np.complex64, np.complex128):
+        implements(t)(_scalar_type(DType(np.dtype(t).name)))
+
+
+_scalar_types()

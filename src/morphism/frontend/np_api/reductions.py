@@ -23,6 +23,8 @@ from ...primitives import indexing as I
 from ...primitives import reductions as R
 from ...primitives import shape as S
 from ..library import (
+    nep50,
+    weak,
     implements_lazy,
     bind_args,
     cast,
@@ -208,8 +210,9 @@ def _mean(a, axis, dtype, out, keepdims):
     _float_dtype(dtype, "np.mean")
     x = to_atom(a)
     ax = _axes(x, axis)
-    # NumPy accumulates the mean of ints and bools in float64.
-    return E.div(R.reduce_sum(to_float(x), axis=ax, keepdims=_flag(keepdims, "keepdims")), _count(x, ax))
+    # NumPy accumulates the mean of ints and bools in float64; of float32 in float32.
+    total = R.reduce_sum(to_float(x), axis=ax, keepdims=_flag(keepdims, "keepdims"))
+    return E.div(*nep50(total, weak(_count(x, ax))))
 
 
 def _float_dtype(dtype: Any, name: str) -> None:
@@ -486,14 +489,21 @@ def _searchsorted(a, v, side, sorter):
 @_signature("scipy.special.logsumexp", "a, axis, b, keepdims, return_sign", axis=None, b=None, keepdims=False,
             return_sign=False)
 def _logsumexp(a, axis, b, keepdims, return_sign):
-    if b is not None or _flag(return_sign, "return_sign"):
-        error("scipy.special.logsumexp(b=..., return_sign=...) is not supported yet")
+    if _flag(return_sign, "return_sign"):
+        error("scipy.special.logsumexp(return_sign=True) is not supported yet")
     x = to_float(to_atom(a))
     ax, kd = _axes(x, axis), _flag(keepdims, "keepdims")
+    if b is not None:  # log(sum(b * exp(a))): b broadcasts against a, as in SciPy
+        bb = to_float(to_atom(b))
+        if bb.type.ndim > x.type.ndim:
+            x = E.add(x, E.mul(bb, 0.0))  # a broadcast to the common shape
     # Shift by the max (0 where it is infinite, so inf and -inf come out right).
     m = R.reduce_max(x, axis=ax, keepdims=True)
     m = E.select(E.isfinite(m), m, lit(0.0))
-    s = E.log(R.reduce_sum(E.exp(E.sub(x, m)), axis=ax, keepdims=kd))
+    terms = E.exp(E.sub(x, m))
+    if b is not None:
+        terms = E.mul(bb, terms)
+    s = E.log(R.reduce_sum(terms, axis=ax, keepdims=kd))
     return E.add(s, m if kd else _drop_axes(m, ax))
 
 

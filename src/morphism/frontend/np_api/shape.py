@@ -20,6 +20,7 @@ from ...primitives import elementwise as E
 from ...primitives import indexing as I
 from ...primitives import shape as S
 from ..library import (
+    weak,
     attribute,
     cast,
     check_no_kwargs,
@@ -76,7 +77,7 @@ def shape_of(x: Atom) -> list[Atom]:
     """The dims of `x` as i64 atoms; literal arrays give literal dims."""
     if isinstance(x, Lit) and isinstance(x.type, Array):
         return [lit(int(d)) for d in x.value.shape]
-    return [I.dim(x, axis=k) for k in range(x.type.ndim)]
+    return [weak(I.dim(x, axis=k)) for k in range(x.type.ndim)]  # Python ints, as in NumPy
 
 
 def int_scalar(v: Any, what: str) -> Atom:
@@ -85,7 +86,7 @@ def int_scalar(v: Any, what: str) -> Atom:
         return lit(int(v))
     if not is_atom(v):
         type_error(f"{what} must be an integer, found {describe(v)}")
-    if not isinstance(v.type, Scalar) or v.type.dtype == DType.float64:
+    if not isinstance(v.type, Scalar) or v.type.dtype.is_inexact:
         type_error(f"{what} must be an integer, found a value of type {v.type}")
     return cast(v, DType.int64)
 
@@ -96,7 +97,7 @@ def dims_of(shape: Any, what: str) -> list[Atom]:
     if isinstance(shape, (tuple, list)):
         return [int_scalar(d, f"{what}: a shape entry") for d in shape]
     if isinstance(shape, Lit) and isinstance(shape.type, Array):
-        if shape.type.ndim != 1 or shape.type.dtype == DType.float64:
+        if shape.type.ndim != 1 or shape.type.dtype.is_inexact:
             type_error(f"{what}: a shape must be a 1-d sequence of integers, found {shape.type}")
         return [lit(int(d)) for d in shape.value]
     if is_atom(shape) and isinstance(shape.type, Array) or isinstance(shape, ListVal):
@@ -184,6 +185,21 @@ def _dtype_attr(x: Atom) -> np.dtype:
 @attribute("T")
 def _T_attr(x: Atom) -> Atom:
     return transpose(x, None)
+
+
+@attribute("real")
+def _real_attr(x: Atom) -> Atom:
+    return E.real(x)
+
+
+@attribute("imag")
+def _imag_attr(x: Atom) -> Atom:
+    return E.imag(x)
+
+
+@method("conj", "conjugate")
+def _conj_method(x: Atom) -> Atom:
+    return E.conj(x)
 
 
 @api(np.shape)
@@ -570,7 +586,7 @@ def take(x: Atom, indices: Any, axis: Any = None, out: Any = None, mode: Any = N
     if static(mode, "mode") not in (None, "raise"):
         error(f"take with mode={static(mode, 'mode')!r} is not supported yet", hint="only mode='raise'")
     idx = to_atom(indices, "take() indices")
-    if idx.type.dtype == DType.float64:
+    if idx.type.dtype.is_inexact:
         type_error(f"take() indices must be integers, found {idx.type}")
     idx = cast(idx, DType.int64)  # np.take reads booleans as 0 and 1, not as a mask
     ax = static(axis, "axis")

@@ -1,0 +1,142 @@
+"""Every common dtype (issue 12): float32, (u)int8-64, complex64/128 as arguments, literals,
+`dtype=` and `astype`, with NumPy 2's promotion (NEP 50: Python numbers are weak), on both
+backends. Results must have NumPy's dtype, not only its values."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import morphism as mo
+from morphism.api import MorphismPerformanceWarning
+
+BACKENDS = ["interpreter", "native"]
+
+
+def check(fn, *args, rtol=1e-6):
+    want = fn(*args)
+    for backend in BACKENDS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", MorphismPerformanceWarning)
+            got = mo.jit(fn, backend=backend)(*args)
+        if not isinstance(want, tuple):
+            got, want_t = (got,), (want,)
+        else:
+            want_t = want
+        assert len(got) == len(want_t)
+        for i, (g, w) in enumerate(zip(got, want_t)):
+            gd, wd = np.asarray(g).dtype, np.asarray(w).dtype
+            assert gd == wd, f"[{backend}] result {i}: dtype {gd}, NumPy gives {wd}"
+            np.testing.assert_allclose(g, w, rtol=rtol, err_msg=f"[{backend}] result {i}")
+
+
+def float32_math(a, b, s):
+    c = a * 2.0 + 1  # Python numbers take float32 (NEP 50)
+    d = np.sqrt(c) + b[0]
+    n_big = (a > 0.5).sum()
+    return c, d, n_big, c.sum(), s * a, np.abs(c), a.mean(), a / 3
+
+
+def test_float32_arithmetic_stays_float32():
+    a = np.linspace(0, 1, 5).astype(np.float32)
+    check(float32_math, a, np.ones(2, np.float32), 3.0)
+    check(float32_math, a, np.ones(2, np.float32), np.float32(3.0))
+    check(float32_math, a, np.ones(2, np.float32), np.float64(3.0))  # a NumPy float64 is strong
+
+
+def complex_math(z, w):
+    u = z * w + 1j
+    return u, np.abs(u), np.conj(u), u.real, u.imag, np.angle(u), np.exp(u), np.log(u), z.sum(), u.conj()
+
+
+def test_complex_arithmetic():
+    check(complex_math, np.array([1 + 2j, 3 - 1j]), np.array([0.5j, 2 + 0j], np.complex64))
+    check(complex_math, np.array([1 + 2j, 3 - 1j], np.complex64), np.array([0.5j, 2 + 0j], np.complex64))
+
+
+def integer_math(k, m):
+    return k + 1, k * m, k // 2, (k + m).sum(), k.astype(np.float32), np.zeros(3, dtype=np.int32) + k[0], k % 3, -k
+
+
+@pytest.mark.parametrize("dk,dm", [(np.int32, np.uint8), (np.int8, np.int16), (np.uint16, np.uint32),
+                                   (np.uint64, np.uint8), (np.int64, np.int32)])
+def test_integer_dtypes(dk, dm):
+    check(integer_math, np.arange(4, dtype=dk), np.arange(4, dtype=dm))
+
+
+def loops(x32, n):
+    s = 0.0  # a Python float, float32 once it meets an element of x32
+    for v in x32:
+        s += v
+    acc = np.zeros(3, dtype=np.float32)
+    for i in range(n):
+        acc[i % 3] += 0.5 * i
+    t = x32.astype(np.float64).sum() + np.float32(1.5)
+    return s, acc, t, x32.mean(), np.int8(3) * 2, x32 * np.float64(2.0), np.arange(n, dtype=np.int32) * 2
+
+
+def test_loops_and_dtype_parameters():
+    check(loops, np.linspace(0, 1, 5).astype(np.float32), 5)
+
+
+def write_into_small_ints(img, k):
+    img[0, :] = 7
+    img[1, 1] += k
+    return img.sum(), img.max()
+
+
+def test_writes_into_uint8_argument():
+    img = np.arange(9, dtype=np.uint8).reshape(3, 3)
+    for backend in BACKENDS:
+        mine, ref = img.copy(), img.copy()
+        got = mo.jit(write_into_small_ints, backend=backend)(mine, 3)
+        want = write_into_small_ints(ref, 3)
+        np.testing.assert_array_equal(mine, ref)
+        assert mine.dtype == np.uint8 and got == want
+
+
+def overflowing_literal(x):
+    return x + 300
+
+
+def test_python_int_out_of_range_is_an_error_as_in_numpy():
+    with pytest.raises(mo.MorphismTypeError, match="out of bounds for uint8"):
+        mo.jit(overflowing_literal, backend="interpreter")(np.zeros(2, np.uint8))
+
+
+def sine_sum(x):
+    return np.sum(np.sin(x) * 2.0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_grad_in_float32(backend):
+    x = np.linspace(0, 1, 4).astype(np.float32)
+    g = mo.jit(mo.grad(sine_sum), backend=backend)(x)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, 2 * np.cos(x), rtol=1e-6)
+
+
+def through_complex(x):
+    return np.abs(np.exp(1j * x))
+
+
+def test_derivatives_through_complex_values_are_refused():
+    with pytest.raises(mo.MorphismError, match="through complex values is not supported"):
+        mo.grad(through_complex)(1.0)
+
+
+def test_complex_argument_is_not_differentiable():
+    with pytest.raises(mo.MorphismError):
+        mo.grad(lambda z: np.abs(z))(1 + 1j)
+
+
+def small_int_math(x):
+    return np.sqrt(x)
+
+
+def test_float16_results_are_refused():
+    # NumPy computes np.sqrt of int8 in float16, which morphism does not have: an error, not float64
+    with pytest.raises(mo.MorphismError, match="float16"):
+        mo.jit(small_int_math, backend="interpreter")(np.arange(3, dtype=np.int8))
