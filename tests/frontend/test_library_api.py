@@ -460,3 +460,15 @@ def test_draws_under_vmap_go_member_by_member(backend):
     got = mo.jit(mo.vmap(member_draw), backend=backend)(np.arange(3.0))
     rng = np.random.default_rng(2)
     np.testing.assert_array_equal(got, [rng.normal(loc, 1.0) for loc in np.arange(3.0)])
+
+
+def azimint_hist(data, radius, npt):
+    # NPBench's azimint_hist: the bin count is a run-time argument, and weights are given
+    histu = np.histogram(radius, npt)[0]
+    histw = np.histogram(radius, npt, weights=data)[0]
+    return histw / histu, np.histogram(radius, np.linspace(0.0, 1.0, 5), weights=data)
+
+
+def test_histogram_with_weights_and_run_time_bins():
+    rng = np.random.default_rng(0)
+    run_both(azimint_hist, rng.random(200), rng.random(200), 7)

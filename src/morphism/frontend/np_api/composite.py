@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from ...ir.core import DType, Lit
+from ...ir.core import DType, Lit, Scalar
 from ...primitives import indexing as I
 from ..library import (implements, implements_method, implements_source, inline_source, lookup, qualname, static,
                        to_atom, type_error)
+from ..values import is_atom
 from .creation import _np_zeros
 
 # ---- np.ndarray(shape, dtype) as an allocator: NPBench writes every element after it ------------
@@ -74,37 +75,43 @@ def _cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=
 
 @implements(np.histogram)
 def _histogram(a, bins=10, range=None, density=None, weights=None):
-    if weights is not None:
-        type_error("np.histogram(weights=...) is not supported yet")
     b = static(bins, "bins") if isinstance(bins, (Lit, int)) else bins
     dens = bool(static(density, "density"))
-    if isinstance(b, (int, np.integer)) and not isinstance(b, bool):
-        if range is None:
-            return inline_source(_hist_count, a, int(b), dens)
-        lo, hi = range
-        return inline_source(_hist_count_range, a, int(b), lo, hi, dens)
-    if isinstance(b, str):
+    if is_atom(b) and isinstance(b.type, Scalar) and b.type.dtype.is_int:
+        b = b  # a bin count known only at run time
+    elif isinstance(b, (int, np.integer)) and not isinstance(b, bool):
+        b = int(b)
+    elif isinstance(b, str):
         type_error(f"np.histogram(bins={b!r}): bin estimators are not supported; give a count or the edges")
-    return inline_source(_hist_edges, a, b, dens)
+    else:
+        return inline_source(_hist_edges, a, b, dens, weights)
+    if range is None:
+        return inline_source(_hist_count, a, b, dens, weights)
+    lo, hi = range
+    return inline_source(_hist_count_range, a, b, lo, hi, dens, weights)
 
 
 @implements_source()
-def _hist_count(a, nbins, density):
+def _hist_count(a, nbins, density, weights):
     x = np.ravel(a)
     lo = x.min() * 1.0
     hi = x.max() * 1.0
     if lo == hi:
         lo = lo - 0.5
         hi = hi + 0.5
-    return _hist_count_range(x, nbins, lo, hi, density)
+    return _hist_count_range(x, nbins, lo, hi, density, weights)
 
 
 @implements_source()
-def _hist_count_range(a, nbins, lo, hi, density):
+def _hist_count_range(a, nbins, lo, hi, density, weights):
     # NumPy's algorithm for equal bins: the index from the position, corrected against the edges
     x = np.ravel(a)
     edges = np.linspace(lo, hi, nbins + 1)
-    counts = np.zeros(nbins, dtype=np.int64)
+    if weights is None:
+        counts = np.zeros(nbins, dtype=np.int64)
+    else:
+        w = np.ravel(weights)
+        counts = np.zeros(nbins, dtype=w.dtype)
     norm = nbins / (hi - lo)
     for k in range(x.shape[0]):
         v = x[k]
@@ -116,25 +123,35 @@ def _hist_count_range(a, nbins, lo, hi, density):
                 i = i - 1
             elif i != nbins - 1 and v >= edges[i + 1]:
                 i = i + 1
-            counts[i] += 1
+            if weights is None:
+                counts[i] += 1
+            else:
+                counts[i] += w[k]
     if density:
         return counts / (counts.sum() * np.diff(edges)), edges
     return counts, edges
 
 
 @implements_source()
-def _hist_edges(a, bins, density):
+def _hist_edges(a, bins, density, weights):
     x = np.ravel(a)
     edges = np.asarray(bins) * 1.0
     nb = edges.shape[0] - 1
-    counts = np.zeros(nb, dtype=np.int64)
+    if weights is None:
+        counts = np.zeros(nb, dtype=np.int64)
+    else:
+        w = np.ravel(weights)
+        counts = np.zeros(nb, dtype=w.dtype)
     for k in range(x.shape[0]):
         v = x[k]
         if v >= edges[0] and v <= edges[nb]:
             i = np.searchsorted(edges, v, side="right") - 1
             if i >= nb:
                 i = nb - 1
-            counts[i] += 1
+            if weights is None:
+                counts[i] += 1
+            else:
+                counts[i] += w[k]
     if density:
         return counts / (counts.sum() * np.diff(edges)), edges
     return counts, edges
