@@ -140,3 +140,34 @@ def test_float16_results_are_refused():
     # NumPy computes np.sqrt of int8 in float16, which morphism does not have: an error, not float64
     with pytest.raises(mo.MorphismError, match="float16"):
         mo.jit(small_int_math, backend="interpreter")(np.arange(3, dtype=np.int8))
+
+
+def linalg_parts(a, b):
+    return np.linalg.inv(a), np.linalg.solve(a, b), np.linalg.det(a), a @ b, np.linalg.slogdet(a)[1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.complex128, np.complex64])
+def test_linear_algebra_in_other_dtypes(dtype):
+    rng = np.random.default_rng(1)
+    a = (rng.random((4, 4)) + 4 * np.eye(4)).astype(dtype)
+    b = rng.random((4, 2)).astype(dtype)
+    if np.dtype(dtype).kind == "c":
+        a = a + 1j * rng.random((4, 4)).astype(dtype)
+    check(linalg_parts, a, b, rtol=1e-4)
+
+
+def contour_like(ham, pts):
+    # NPBench's contour_integral: complex powers, inverses and accumulation
+    acc = np.zeros(ham.shape, dtype=np.complex128)
+    for z in pts:
+        x = np.linalg.inv(ham * np.power(z, 1.5))
+        if abs(z) < 1.0:
+            x = -x
+        acc += z * x
+    return acc
+
+
+def test_complex_loop_with_inverse():
+    rng = np.random.default_rng(2)
+    check(contour_like, rng.random((3, 3)) + 3 * np.eye(3) + 1j * rng.random((3, 3)),
+          rng.random(4) + 1j * rng.random(4), rtol=1e-10)

@@ -132,8 +132,8 @@ einsum = primitive("einsum", _einsum_rule, impl=_einsum_impl)
 
 
 def _float_stack(t: Type, what: str, square: bool = True, ndim: int | None = None) -> Array:
-    if t.dtype != DType.float64:
-        _fail(f"{what} expected a float64 operand (the frontend converts ints), found {t}")
+    if not t.dtype.is_inexact:
+        _fail(f"{what} expected a float or complex operand (the frontend converts ints), found {t}")
     if ndim is not None and t.ndim != ndim:
         _fail(f"{what} expected a {ndim}-d array, found {t}")
     if t.ndim < 2:
@@ -145,10 +145,10 @@ def _float_stack(t: Type, what: str, square: bool = True, ndim: int | None = Non
 def _solve_rule(ts, **_):
     a, b = ts
     _float_stack(a, "solve")
-    if b.dtype != DType.float64 or b.ndim == 0:
-        _fail(f"solve expected a float64 vector or matrix right-hand side, found {b}")
+    if not b.dtype.is_inexact or b.ndim == 0:
+        _fail(f"solve expected a float or complex vector or matrix right-hand side, found {b}")
     # NumPy 2: b is a vector only when it is 1-D; otherwise a (stack of) matrices.
-    return [make_type(DType.float64, a.ndim - 1 if b.ndim == 1 else max(a.ndim, b.ndim))]
+    return [make_type(promote(a.dtype, b.dtype), a.ndim - 1 if b.ndim == 1 else max(a.ndim, b.ndim))]
 
 
 solve = primitive("solve", _solve_rule, impl=np.linalg.solve)
@@ -167,7 +167,7 @@ inv = primitive("inv", _same_rule("inv"), impl=np.linalg.inv)
 
 def _det_rule(ts, **_):
     (a,) = ts
-    return [make_type(DType.float64, _float_stack(a, "det").ndim - 2)]
+    return [make_type(a.dtype, _float_stack(a, "det").ndim - 2)]
 
 
 det = primitive("det", _det_rule, impl=np.linalg.det)
@@ -175,8 +175,8 @@ det = primitive("det", _det_rule, impl=np.linalg.det)
 
 def _slogdet_rule(ts, **_):
     (a,) = ts
-    t = make_type(DType.float64, _float_stack(a, "slogdet").ndim - 2)
-    return [t, t]
+    nd = _float_stack(a, "slogdet").ndim - 2
+    return [make_type(a.dtype, nd), make_type(a.dtype.real, nd)]  # (sign, log|det|)
 
 
 # (sign, log|det|): the sign is 0 and the log -inf for a singular matrix.
@@ -207,7 +207,7 @@ def _eigh_rule(ts, UPLO: str, **_):
     t = _float_stack(a, "eigh")
     if UPLO not in ("L", "U"):
         _fail(f"expected UPLO 'L' or 'U', found {UPLO!r}")
-    return [Array(DType.float64, t.ndim - 1), t]
+    return [Array(t.dtype.real, t.ndim - 1), t]
 
 
 # Symmetric eigendecomposition: eigenvalues ascending, eigenvectors in the columns of v. Only
@@ -219,7 +219,7 @@ eigh = primitive("eigh", _eigh_rule, impl=lambda a, UPLO: tuple(np.linalg.eigh(a
 def _svd_rule(ts, full_matrices: bool, compute_uv: bool, **_):
     (a,) = ts
     t = _float_stack(a, "svd", square=False)
-    s = Array(DType.float64, t.ndim - 1)
+    s = Array(t.dtype.real, t.ndim - 1)
     return [t, s, t] if compute_uv else [s]
 
 
