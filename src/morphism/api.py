@@ -18,7 +18,7 @@ from . import pytree
 from .frontend import library
 from .errors import ArgumentError, MorphismError
 from .ir.builder import Builder, building
-from .ir.core import Array, Atom, DType, Func, Lit, Scalar, Type, Var, type_of_value
+from .ir.core import NO_LOC, Array, Atom, DType, Func, Lit, Scalar, Type, Var, type_of_value
 from .ir.verify import verify
 
 _VERIFY = os.environ.get("MORPHISM_VERIFY", "") not in ("", "0")
@@ -133,12 +133,14 @@ def _hint(pname: str, path: str) -> str:
     return f"{pname}_{clean}" if clean else pname
 
 
-def trace(fn: Callable, spec: Specialization) -> tuple[Func, Any]:
-    """Lowers `fn` for the argument types in `spec`; returns the Func and the compilation
-    (whose captured globals decide when the cache is stale)."""
+def trace(fn: Callable, spec: Specialization) -> tuple[Func, list]:
+    """Lowers `fn` (a Python function, or a `Closure` of a function made in compiled code) for
+    the argument types in `spec`; returns the Func and the captured globals (they decide when
+    the cache is stale)."""
     from .frontend import library
+    from .frontend.closure import CAPTURED, Closure, is_local
     from .frontend.lower import lower_function
-    from .frontend.values import EmptyList, ListVal
+    from .frontend.values import describe
 
     params = [Var(t, n) for t, n in zip(spec.leaf_types, spec.names)]
     for p, leaf in zip(params, spec.leaves):
@@ -152,28 +154,39 @@ def trace(fn: Callable, spec: Specialization) -> tuple[Func, Any]:
         else:
             _, treedef, n = part
             arguments[pname] = pytree.unflatten(treedef, [next(it) for _ in range(n)])
+    stand_ins = pytree.flatten(arguments.pop(CAPTURED, ()), is_leaf=_is_atom)[0]
     bound = copy.copy(spec.bound)  # the spec keeps the caller's values
-    bound.arguments = dict(bound.arguments)
-    for k, v in arguments.items():
-        bound.arguments[k] = v
+    bound.arguments = dict(arguments)
     b = Builder()
     with building(b):
-        result, comp = lower_function(library.as_function(fn), tuple(bound.args), dict(bound.kwargs))
+        if isinstance(fn, Closure):
+            result, writes = fn.call(tuple(bound.args), dict(bound.kwargs))
+            captured = []  # (noted in the enclosing function's compilation)
+        else:
+            result, comp = lower_function(library.as_function(fn), tuple(bound.args), dict(bound.kwargs))
+            writes, captured = comp.writes, comp.captured
         result = _finish_result(fn, result)
-        if comp.writes:
-            result = _with_writes(result, comp.writes, params, spec)
+        if writes:
+            result = _with_writes(result, writes, params, spec)
     _list_node_registered()
-    leaves, out_tree = pytree.flatten(result, is_leaf=lambda x: isinstance(x, (Var, Lit)))
+    leaves, out_tree = pytree.flatten(result, is_leaf=lambda x: _is_atom(x) or is_local(x))
     for leaf in leaves:
-        if not isinstance(leaf, (Var, Lit)):
+        if not _is_atom(leaf):
             from .errors import MorphismTypeError
 
-            raise MorphismTypeError(
-                f"{fn.__qualname__} returns {leaf!r:.60}; compiled functions return numbers, arrays and "
-                f"pytrees of those", None)
-    func = Func(getattr(fn, "__name__", "f"), b.block(params, leaves), in_tree=spec.signature, out_tree=out_tree)
+            raise MorphismTypeError(f"{getattr(fn, '__qualname__', 'the function')} returns {describe(leaf)}; compiled "
+                                    f"and transformed functions return numbers, arrays and pytrees of those", _def_loc(fn))
+    body = b.block(params, leaves)
+    if isinstance(fn, Closure):  # the enclosing function's Vars it read become its params
+        body = fn.close(body, stand_ins)
+    func = Func(getattr(fn, "__name__", "f"), body, in_tree=spec.signature, out_tree=out_tree,
+                loc=fn.loc if isinstance(fn, Closure) else NO_LOC)
     # Clean IR before any transformation sees it: reverse mode saves fewer, deduplicated values.
-    return run_pipeline(func), comp
+    return run_pipeline(func), captured
+
+
+def _is_atom(x: Any) -> bool:
+    return isinstance(x, (Var, Lit))
 
 
 def _finish_result(fn: Callable, result: Any) -> Any:
@@ -436,8 +449,9 @@ class Transformed:
         from .ir.subst import inline
 
         args = [to_atom(a) if isinstance(a, ListVal) else a for a in args]
-        spec = self.specialize(tuple(args), kwargs)
-        func, captured = self.build(spec)
+        t, extra = _closed(self, frame, node)
+        spec = t.specialize(tuple(args), {**kwargs, **extra})
+        func, captured = t.build(spec)
         frame.comp.captured.extend(captured)
         outs = inline(func, spec.leaves)
         out = pytree.unflatten(func.out_tree, outs)
@@ -445,6 +459,35 @@ class Transformed:
             frame.apply_writes([(spec.leaves[k], final, None) for final, (k, _, _) in zip(out.finals, out.info)])
             out = out.result
         return out
+
+
+def _closed(t: Transformed, frame: Any, node: Any) -> tuple[Transformed, dict]:
+    """`t` with the function at the bottom of its chain of transformations replaced by a
+    `Closure` when it was made inside compiled code, and the keyword argument that passes it
+    the Vars it reads (see frontend/closure.py)."""
+    from .frontend.closure import CAPTURED, Closure, is_local
+
+    chain = [t]
+    while isinstance(chain[-1].fn, Transformed):
+        chain.append(chain[-1].fn)
+    if not is_local(chain[-1].fn):
+        return t, {}
+    inner = closure = Closure(chain[-1].fn, frame, node)
+    for layer in reversed(chain):  # copies: the transformation may be called again elsewhere
+        layer = copy.copy(layer)
+        layer.fn = layer.__wrapped__ = inner
+        if hasattr(layer, "__morphism_wrapped__"):
+            layer.__morphism_wrapped__ = inner
+        layer.cache, layer._quick = {}, {}
+        inner = layer
+    return inner, {CAPTURED: closure.captured}
+
+
+def _n_captured(spec: Any) -> int:
+    """How many of the spec's leaves are a Closure's captured Vars (last, after positional primals)."""
+    from .frontend.closure import CAPTURED
+
+    return next((part[2] for pname, part in spec.parts if pname == CAPTURED and part[0] == "tree"), 0)
 
 
 _PLAIN: dict[Any, bool] = {}
@@ -559,8 +602,7 @@ def trace_any(fn: Callable, spec: "Specialization", target: str | None = None) -
             fn.cache, fn._quick = {}, {}
         inner = fn.specialize(spec.bound.args, spec.bound.kwargs)
         return fn.build(inner, target=target) if isinstance(fn, _VMap) else fn.build(inner)
-    func, comp = trace(fn, spec)
-    return func, comp.captured
+    return trace(fn, spec)
 
 
 def finish(name: str, params: list[Var], builder: Builder, result: Any) -> Func:
@@ -606,10 +648,7 @@ class Jitted(Transformed):
         self.__morphism_wrapped__ = fn
 
     def build(self, spec: "Specialization") -> tuple[Func, list]:
-        if isinstance(self.fn, Transformed):
-            return trace_any(self.fn, spec, target=self.backend)
-        func, comp = trace(self.fn, spec)
-        return func, comp.captured
+        return trace_any(self.fn, spec, target=self.backend)
 
 
 def default_backend() -> str:
@@ -654,6 +693,10 @@ def _def_loc(fn: Callable) -> Any:
 
     while isinstance(fn, Transformed):
         fn = fn.fn
+    from .frontend.closure import Closure
+
+    if isinstance(fn, Closure):  # defined in compiled code
+        return fn.loc
     try:
         src = get_source(fn)
         return src.loc(src.node)
@@ -677,9 +720,10 @@ def _leaf_ranges(spec: Specialization) -> dict[str, tuple[int, int]]:
 
 def _wrt(fn: Callable, spec: Specialization, argnums: tuple[int, ...], what: str) -> tuple[list[bool], list[tuple[int, int, Any]]]:
     """The mask of Func params that are differentiated, and per argnum its (lo, hi, treedef)."""
+    from .frontend.closure import CAPTURED
     from .transforms.adutil import DifferentiationError, is_float
 
-    names = list(inspect.signature(fn).parameters)
+    names = [n for n in inspect.signature(fn).parameters if n != CAPTURED]
     ranges = _leaf_ranges(spec)
     trees = {p: part for p, part in spec.parts}
     mask = [False] * len(spec.leaf_types)
@@ -831,8 +875,9 @@ class _JVPOf(Transformed):
             raise ArgumentError("jvp: primals and tangents must be tuples (or lists) of arguments")
         if len(primals) != len(tangents):
             raise ArgumentError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
-        base = Specialization(self.fn, tuple(primals), {}, self.static_argnums)
-        extra, types = _float_leaves("jvp", tuple(tangents), base.leaves, base.leaf_types, "tangents")
+        base = Specialization(self.fn, tuple(primals), kwargs, self.static_argnums)
+        n = len(base.leaves) - _n_captured(base)  # a Closure's captured Vars take no tangent
+        extra, types = _float_leaves("jvp", tuple(tangents), base.leaves[:n], base.leaf_types[:n], "tangents")
         return _ExtraSpec(base, extra, types, "jvp")
 
     def build(self, spec: _ExtraSpec) -> tuple[Func, list]:
@@ -841,7 +886,8 @@ class _JVPOf(Transformed):
         from .transforms.jvp import jvp_func
 
         F, captured = trace_any(self.fn, spec.base)
-        mask = [is_float(t) for t in spec.base.leaf_types]
+        n = len(spec.base.leaf_types) - _n_captured(spec.base)
+        mask = [is_float(t) and k < n for k, t in enumerate(spec.base.leaf_types)]
         J = jvp_func(F, mask)
         params = [Var(p.type, p.hint) for p in F.params]
         tparams = [Var(p.type, f"{p.hint}_dot") for p, m in zip(F.params, mask) if m]
@@ -893,12 +939,16 @@ class _VJPOf(Transformed):
 
     def specialize(self, args: tuple, kwargs: dict) -> _ExtraSpec:
         primals, ct = args
-        base = Specialization(self.fn, tuple(primals), {}, self.static_argnums)
-        low = _cached(Jitted, self.fn, static_argnums=self.static_argnums)._lowered(base)
+        base = Specialization(self.fn, tuple(primals), kwargs, self.static_argnums)
+        if any(isinstance(x, (Var, Lit)) for x in base.leaves):  # inside compiled code
+            ir = trace_any(self.fn, base)[0]
+        else:
+            ir = _cached(Jitted, self.fn, static_argnums=self.static_argnums)._lowered(base).ir
+        from .frontend.library import cast
         from .transforms.adutil import is_float
 
-        structure = pytree.unflatten(low.ir.out_tree, list(low.ir.results))
-        results = list(low.ir.results)
+        structure = pytree.unflatten(ir.out_tree, list(ir.results))
+        results = list(ir.results)
         if isinstance(structure, Writes):  # written arguments: no cotangent given for them
             structure = structure.result
             results = pytree.flatten(structure)[0]
@@ -908,7 +958,12 @@ class _VJPOf(Transformed):
                                 f"({len(results)} leaves), found {len(ct_leaves)}")
         extra, types = [], []
         for c, r in zip(ct_leaves, results):
-            if is_float(r.type):
+            if is_float(r.type) and isinstance(c, (Var, Lit)):
+                if c.type.ndim != r.type.ndim:
+                    raise ArgumentError(f"vjp: a cotangent leaf has type {c.type}, its output {r.type}")
+                extra.append(cast(c, r.type.dtype))
+                types.append(r.type)
+            elif is_float(r.type):
                 arr = np.asarray(c, dtype=np.float64)
                 extra.append(arr if arr.ndim else np.float64(arr))
                 types.append(r.type)
@@ -916,11 +971,13 @@ class _VJPOf(Transformed):
 
     def build(self, spec: _ExtraSpec) -> tuple[Func, list]:
         from .ir.subst import inline
+        from .frontend.closure import CAPTURED
         from .transforms.adutil import is_float, zeros_like
         from .transforms.vjp import vjp_func
 
         F, captured = trace_any(self.fn, spec.base)
-        mask = [is_float(t) for t in spec.base.leaf_types]
+        n = len(spec.base.leaf_types) - _n_captured(spec.base)
+        mask = [is_float(t) and k < n for k, t in enumerate(spec.base.leaf_types)]
         n_written = len(w.finals) if (w := _writes_node(F.out_tree)) is not None else 0
         n_out = len(F.results) - n_written  # the written arguments' values come last
         seeds = [k < n_out for k, r in enumerate(F.results) if is_float(r.type)]
@@ -934,7 +991,7 @@ class _VJPOf(Transformed):
             leaf_cts = [next(cts) if m else _int_zeros(p) for p, m in zip(params, mask)]
         grads = []
         for pname, part in spec.base.parts:
-            if part[0] == "tree":
+            if part[0] == "tree" and pname != CAPTURED:
                 n = part[2]
                 grads.append(pytree.unflatten(part[1], leaf_cts[:n]))
                 leaf_cts = leaf_cts[n:]
@@ -1123,6 +1180,8 @@ class _VMap(Transformed):
         """The batch axis of every leaf (None: not batched), from `in_axes` (an int or None for
         all arguments, or a tuple with one entry per positional argument, each an int, None, or
         a pytree of those matching the argument)."""
+        from .frontend.closure import CAPTURED
+
         name = getattr(self.fn, "__name__", "f")
         ax = self.in_axes
         n_args = len(spec.bound.args)
@@ -1150,6 +1209,8 @@ class _VMap(Transformed):
                 items = [(f"{pname}[{i}]", v, entry_for()) for i, v in enumerate(value)]
             elif kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
                 items = [(pname, value, entry_for())]
+            elif pname == CAPTURED:  # what a function made in compiled code reads there: one for all
+                items = [(pname, value, None)]
             else:  # keyword arguments are batched along axis 0, as in JAX
                 items = [(pname, value, 0 if isinstance(ax, tuple) else ax)]
             if part[0] == "static":

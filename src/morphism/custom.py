@@ -139,9 +139,32 @@ def _register() -> None:
         except TypeError as e:
             frame.error(f"calling mo.jvp: {e}", node)
         fn, primals, tangents = b.arguments["fn"], b.arguments["primals"], b.arguments["tangents"]
-        return api._cached(api._JVPOf, fn).__morphism_custom__(frame, [primals, tangents], {}, node)
+        return _transform(api._JVPOf, fn).__morphism_custom__(frame, [primals, tangents], {}, node)
 
     api.jvp.__morphism_custom__ = inline_jvp
+
+    # `mo.vjp(f, *primals)`: the output now, and a pullback that the compiled code calls like a
+    # function of its own (a `functools.partial` of the vjp, inlined where it is called).
+    def inline_vjp(frame: Any, args: list, kwargs: dict, node: Any) -> Any:
+        from .frontend.values import Partial
+
+        if kwargs:
+            frame.error(f"mo.vjp takes positional arguments only (found {', '.join(kwargs)})", node,
+                        cls=MorphismTypeError)
+        if not args:
+            frame.error("mo.vjp(fn, *primals) needs a function", node, cls=MorphismTypeError)
+        fn, primals = args[0], tuple(args[1:])
+        return frame.call(fn, list(primals), {}, node), Partial(_transform(api._VJPOf, fn), (primals,), {})
+
+    api.vjp.__morphism_custom__ = inline_vjp
+
+
+def _transform(kind: type, fn: Any) -> Any:
+    """The transformation `kind` of `fn`, kept for reuse unless `fn` was made in compiled code."""
+    from . import api
+    from .frontend.closure import is_local
+
+    return kind(fn) if is_local(fn) else api._cached(kind, fn)
 
 
 def trace_call(fn: Callable, args: tuple) -> Any:

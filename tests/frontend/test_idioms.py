@@ -290,10 +290,9 @@ def jvp_of_lambda(c):
     return mo.jvp(lambda cc: cc * 2.0, (c,), (1.0,))
 
 
-def test_transformation_of_a_local_function_is_a_clear_error():
-    with pytest.raises(mo.UnsupportedSyntaxError) as e:
-        mo.jit(jvp_of_lambda, backend="interpreter")(1.0)
-    assert "defined inside the compiled function" in str(e.value) and "test_idioms.py" in str(e.value)
+def test_transformation_of_a_local_function():
+    # (more in tests/frontend/test_transforms_inside.py)
+    assert mo.jit(jvp_of_lambda, backend="interpreter")(1.0) == (2.0, 2.0)
 
 
 # ---- 9. ragged lists ------------------------------------------------------------------------------------

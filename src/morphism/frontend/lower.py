@@ -1981,10 +1981,6 @@ class Frame:
             if not args:
                 self.error("functools.partial() takes a function", node, cls=MorphismTypeError)
             return Partial(args[0], tuple(args[1:]), kwargs)
-        if getattr(fn, "__module__", None) == "morphism.api" and any(isinstance(a, (LocalFunction, Partial)) for a in args):
-            self.error(f"mo.{getattr(fn, '__name__', 'transform')} of a function defined inside the compiled function "
-                       f"is not supported yet", node,
-                       hint="define the function at module level and pass the values it reads as arguments")
         if fn is builtins.map:
             if kwargs:
                 self.error("map() takes no keyword arguments", node, cls=MorphismTypeError)
