@@ -177,3 +177,36 @@ def test_matmul_of_stacks(shapes):
 def test_matmul_of_stacks_that_do_not_broadcast():
     with pytest.raises(ValueError, match="broadcast"):
         _jit(stacked_products, "native")(np.ones((2, 2, 3)), np.ones((3, 3, 4)), np.ones((3, 4)), np.ones((2, 3)))
+
+
+# ---- masks and index arrays of several dimensions, products in other dtypes (NPBench) ----------
+
+
+def masks_and_pairs(z, n, xi, yi, k):
+    z, n = z.copy(), n.copy()  # (_check runs the three on the same arguments)
+    big = np.abs(z) > 1.0
+    small = z[~big]  # a 2-d mask: C order, as NumPy lists the elements
+    n[big] = k  # a scalar through a 2-d mask
+    z[big] = z[big] * 0.5  # an array through a 2-d mask
+    picked = z[xi, yi]  # two index arrays
+    n[xi, yi] = k + 1
+    z[xi, yi] = picked * 2.0
+    return small, picked, z, n
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_masks_of_two_dimensions_and_pairs_of_index_arrays(k):
+    rng = np.random.default_rng(k)
+    z = (rng.random((4, 5)) * 2 + 1j * rng.random((4, 5))).astype(np.complex128)
+    _check(masks_and_pairs, (z, np.zeros((4, 5), np.int64), np.array([0, 3, -1]), np.array([1, 4, 2]), k))
+
+
+def products(a32, b32, c, stack):
+    return (a32 @ b32, a32 @ c, c.astype(np.complex64) @ c.T.astype(np.complex64),
+            np.reshape(stack, (2, 3, 1, 4)) @ c)  # a 4-d stack against a matrix: one BLAS product
+
+
+def test_matmul_in_float32_complex_and_of_stacks():
+    rng = np.random.default_rng(0)
+    _check(products, (rng.random((3, 4)).astype(np.float32), rng.random((4, 2)).astype(np.float32),
+                      rng.random((4, 4)), rng.random((2, 3, 4))), exact=False)

@@ -557,3 +557,97 @@ def erf1(v):
 @numba.njit(cache=True)
 def erfc1(v):
     return math.erfc(v)
+
+
+# ---- boolean masks of several dimensions (x[m] with m of x's shape): Numba indexes with 1-d
+# masks only. Elements are visited in C order, as NumPy's x[m] lists them.
+
+
+@numba.njit(cache=True)
+def _mask_count(x, m):
+    if x.shape != m.shape:
+        raise IndexError("boolean index did not match the indexed array in shape")
+    n = 0
+    for idx in np.ndindex(m.shape):
+        if m[idx]:
+            n += 1
+    return n
+
+
+@numba.njit(cache=True)
+def mask_get(x, m):
+    out = np.empty(_mask_count(x, m), x.dtype)
+    k = 0
+    for idx in np.ndindex(m.shape):
+        if m[idx]:
+            out[k] = x[idx]
+            k += 1
+    return out
+
+
+@numba.njit(cache=True)
+def mask_set(x, m, v):
+    """x[m] = v in place; v a scalar."""
+    _mask_count(x, m)
+    for idx in np.ndindex(m.shape):
+        if m[idx]:
+            x[idx] = v
+
+
+@numba.njit(cache=True)
+def mask_set_array(x, m, v):
+    """x[m] = v in place; v a 1-d array of one value per True (or of one value)."""
+    n = _mask_count(x, m)
+    if v.shape[0] != n and v.shape[0] != 1:
+        raise ValueError("NumPy boolean array indexing assignment cannot assign this many input values to the "
+                         "output values where the mask is true")
+    k = 0
+    for idx in np.ndindex(m.shape):
+        if m[idx]:
+            x[idx] = v[k if v.shape[0] > 1 else 0]
+            k += 1
+
+
+# ---- several 1-d integer index arrays (x[ia, ib] with one array per axis): Numba indexes with
+# one advanced index only. Negative indices count from the end, as in NumPy.
+
+
+@numba.njit(cache=True)
+def _adv_index(i, n):
+    if i < 0:
+        i += n
+    if i < 0 or i >= n:
+        raise IndexError("index out of bounds")
+    return i
+
+
+@numba.njit(cache=True)
+def _adv_len(x, idx):
+    n = idx[0].shape[0]
+    for a in idx:
+        if a.shape[0] != n and a.shape[0] != 1:
+            raise IndexError("shape mismatch: indexing arrays could not be broadcast together")
+        n = max(n, a.shape[0])
+    return n
+
+
+@numba.njit(cache=True)
+def adv_get2(x, ia, ib):
+    n = _adv_len(x, (ia, ib))
+    out = np.empty(n, x.dtype)
+    for k in range(n):
+        out[k] = x[_adv_index(ia[k if ia.shape[0] > 1 else 0], x.shape[0]),
+                   _adv_index(ib[k if ib.shape[0] > 1 else 0], x.shape[1])]
+    return out
+
+
+@numba.njit(cache=True)
+def adv_set2(x, ia, ib, v):
+    """x[ia, ib] = v in place; v a scalar or a 1-d array (one value per index, or one value)."""
+    n = _adv_len(x, (ia, ib))
+    vals = np.asarray(v).ravel()
+    if vals.shape[0] != n and vals.shape[0] != 1:
+        raise ValueError("shape mismatch: value array could not be broadcast to indexing result")
+    for k in range(n):
+        x[_adv_index(ia[k if ia.shape[0] > 1 else 0], x.shape[0]),
+          _adv_index(ib[k if ib.shape[0] > 1 else 0], x.shape[1])] = vals[k if vals.shape[0] > 1 else 0]

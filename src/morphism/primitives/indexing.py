@@ -390,10 +390,25 @@ def _nb_getitem(g, e, ins, spec):
         # a scalar with new axes (np.expand_dims(s, 0), s[None]): Numba cannot index a scalar
         k = e.outputs[0].type.ndim
         return f"np.full(({'1, ' * k}), {ins[0]})" if k else ins[0]
+    if _full_mask(e.inputs[0], spec, e.inputs[1:]):
+        return f"sup.mask_get({ins[0]}, {ins[1]})"
+    if _pair_of_arrays(e.inputs[0], spec, e.inputs[1:]):
+        return f"sup.adv_get2({ins[0]}, {ins[1]}, {ins[2]})"
     if not _nb_simple(spec, e.inputs[1:]):
         g.fallback(e, ins)
         return None
     return f"{ins[0]}[{_nb_index(spec, ins[1:])}]"
+
+
+def _pair_of_arrays(x, spec, ops) -> bool:
+    """x[ia, ib] with two 1-d integer index arrays on a 2-d array (Numba: one advanced index)."""
+    return (spec == ("a", "a") and isinstance(x.type, Array) and x.type.ndim == 2
+            and all(o.type.ndim == 1 for o in ops[:2]))
+
+
+def _full_mask(x, spec, ops) -> bool:
+    """x[m] with a boolean mask of x's shape (several dimensions: Numba indexes with 1-d masks)."""
+    return spec == ("m",) and isinstance(x.type, Array) and ops[0].type.ndim == x.type.ndim > 1
 
 
 def _nb_update(op: str):
@@ -403,6 +418,25 @@ def _nb_update(op: str):
     def rule(g, e, ins, spec):
         advanced_ok = op == "="  # repeated indices must accumulate: += with arrays goes to ufunc.at
         advanced = any(s in ("a", "m") for s in spec)
+        x, v = e.inputs[0].type, e.inputs[1].type
+        if advanced_ok and _full_mask(e.inputs[0], spec, e.inputs[2:]) and v.ndim <= 1:
+            if g.in_place(e) and isinstance(e.inputs[0], Var):
+                g.coalesce(e.outputs[0], e.inputs[0])
+                target = ins[0]
+            else:
+                target = g.name(e.outputs[0])
+                g.emit(f"{target} = {ins[0]}.copy()")
+            g.emit(f"sup.mask_set{'_array' if v.ndim else ''}({target}, {ins[2]}, {ins[1]})")
+            return None
+        if advanced_ok and _pair_of_arrays(e.inputs[0], spec, e.inputs[2:]) and v.ndim <= 1:
+            if g.in_place(e) and isinstance(e.inputs[0], Var):
+                g.coalesce(e.outputs[0], e.inputs[0])
+                target = ins[0]
+            else:
+                target = g.name(e.outputs[0])
+                g.emit(f"{target} = {ins[0]}.copy()")
+            g.emit(f"sup.adv_set2({target}, {ins[2]}, {ins[3]}, {ins[1]})")
+            return None
         if not _nb_simple(spec, e.inputs[2:]) or (not advanced_ok and advanced) or ("n" in spec and advanced):
             g.fallback(e, ins)
             return None

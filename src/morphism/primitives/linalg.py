@@ -808,15 +808,23 @@ lstsq.jvp, lstsq.vjp = _lstsq_jvp, _lstsq_vjp
 def _nb_matmul(g, e, ins):
     a, b = e.inputs
     na, nb = a.type.ndim, b.type.ndim
-    if not (a.type.dtype.value == "float64" and b.type.dtype.value == "float64"):
+    dt = e.outputs[0].type.dtype
+    if not dt.is_inexact:  # BLAS multiplies floats and complex numbers; integers run in object mode
         g.fallback(e, ins)
         return None
-    x, y = f"np.ascontiguousarray({ins[0]})", f"np.ascontiguousarray({ins[1]})"
+    from ..backends.numba_backend import np_dtype
+
+    # operands of another dtype (float32 @ float64) are converted to the result's, as NumPy does
+    x, y = (f"np.ascontiguousarray({s})" if t.type.dtype == dt else f"np.ascontiguousarray({s}).astype({np_dtype(dt)})"
+            for s, t in zip(ins, e.inputs))
     if na <= 2 and nb <= 2:
         return f"np.dot({x}, {y})"
     if na == 3 and nb == 2:  # one product: the stack's rows against b
         return (f"np.dot({x}.reshape(({ins[0]}.shape[0] * {ins[0]}.shape[1], {ins[0]}.shape[2])), {y})"
                 f".reshape(({ins[0]}.shape[0], {ins[0]}.shape[1], {ins[1]}.shape[1]))")
+    if na > 3 and nb == 2:  # (..., m, k) @ (k, n): one product of all the rows
+        return (f"np.dot({x}.reshape((-1, {ins[0]}.shape[{na - 1}])), {y})"
+                f".reshape(({', '.join(f'{ins[0]}.shape[{q}]' for q in range(na - 1))}, {ins[1]}.shape[1]))")
     if na == 3 and nb == 3:
         return f"sup.matmul3({x}, {y})"
     if na == 2 and nb == 3:
