@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test demo bench bench-quick clean
+.PHONY: venv test demo bench bench-quick bench-npbench clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,12 @@ bench: $(STAMP)
 	$(PY) benchmarks/install_peers.py
 	$(PY) -m compileall -q src
 	$(PY) benchmarks/run.py $(ARGS)
+	$(MAKE) bench-npbench
+
+# NPBench's 54 kernels under mo.jit against NumPy and Numba (benchmarks/npbench/, no network
+# needed): NPBENCH_ARGS passes options, e.g. make bench-npbench NPBENCH_ARGS="--check-only -k gemm".
+bench-npbench: $(STAMP)
+	$(PY) benchmarks/npbench/run.py --json benchmarks/results/npbench.json --md benchmarks/results/npbench.md $(NPBENCH_ARGS)
 
 bench-quick: $(STAMP)
 	$(PY) benchmarks/install_peers.py

@@ -178,6 +178,7 @@ class LoopCtx:
         self.watch = watch or {}
         self.changed = changed if changed is not None else set()
         self.aliases: dict[str, str] = {}
+        self.entry: dict[str, Any] = {}  # the aliases' values when an iteration starts
 
     def pack(self, frame: "Frame", term: Any) -> Any:
         if term is RAISE:
@@ -187,8 +188,9 @@ class LoopCtx:
                 self.changed.add(n)
         for alias, primary in self.aliases.items():
             # another name for a carried array follows it while the body only writes into it; once
-            # the body rebinds one of them, they part, and the alias needs a carry of its own
+            # the body rebinds one of them, they part, and the alias keeps its own value
             if frame.env.get(alias) is not frame.env.get(primary):
+                frame.refuse_parting(self.entry.get(alias), alias, primary)
                 self.changed.add(("parted", alias))
         carries = tuple(frame.lookup_carry(n) for n in self.names)
         if not self.flags:
@@ -225,6 +227,8 @@ class Frame:
         self.loop_changed_by: tuple[Any, set[str]] = (None, set())
         self.forced_carries: dict[ast.AST, list[str]] = {}
         self.parted_aliases: dict[ast.AST, set[str]] = {}
+        self.unshared: set[int] = set()  # ids of arrays carried apart (see shared_leaves)
+        self.written: set[int] = set()  # ids of the array values written into (their old versions)
         self.last_writes: list = []
         self.env: dict[str, Any] = {}
         self.cur_node: ast.AST = source.node
@@ -573,6 +577,7 @@ class Frame:
         self._refresh(old, new)
 
     def _refresh(self, old: Any, new: Any) -> None:
+        self.written.add(id(old))
         for k, v in list(self.env.items()):
             w = _replace_in(v, old, new)
             if w is not v:
@@ -798,6 +803,7 @@ class Frame:
         joined leaves. Conversions (int to float) are emitted into the path's builder."""
         la: list[Atom] = []
         lb: list[Atom] = []
+        self._join_memo: dict[tuple[int, int], list] = {}
         make = self._join(a, b, ba, bb, la, lb, node, what)
         return make, la, lb
 
@@ -833,12 +839,23 @@ class Frame:
         if is_atom(a) and a is b:
             return lambda it: a  # the same value on both paths (defined before the branch)
         if is_atom(a) and is_atom(b):
+            # One array held under two names (or by a record) on both paths stays one array
+            # after the join: a later write through one name is seen through the other.
+            cell = self._join_memo.get((id(a), id(b)))
+            if cell is not None:
+                return lambda it: cell[0]
+            cell = self._join_memo[(id(a), id(b))] = [None]
             t = self.join_type(a.type, b.type, node, name)
             with building(ba):
                 la.append(library.cast(a, t.dtype))
             with building(bb):
                 lb.append(library.cast(b, t.dtype))
-            return lambda it: next(it)
+
+            def first(it, cell=cell):
+                cell[0] = next(it)
+                return cell[0]
+
+            return first
         if isinstance(a, ListVal) and isinstance(b, ListVal):
             mk_buf = self._join(a.buf, b.buf, ba, bb, la, lb, node, name)
             mk_n = self._join(a.n, b.n, ba, bb, la, lb, node, name)
@@ -943,8 +960,11 @@ class Frame:
                     return result
                 del b.eqns[mark:]
                 self.env = env0
-                parted = {n[1] for n in changed if isinstance(n, tuple)}
+                parted = {n[1] for n in changed if isinstance(n, tuple) and n[0] == "parted"}
+                unshared = any(isinstance(n, tuple) and n[0] == "unshare" for n in changed)
                 changed = {n for n in changed if not isinstance(n, tuple)}
+                if unshared and not parted and not changed:
+                    continue  # lowered again, with those arrays carried apart
                 if parted:
                     # an alias the body rebinds apart keeps its own value (not carried unless it
                     # changes): lowered again, it is watched like any name
@@ -1038,6 +1058,34 @@ class Frame:
         result = self.flagged_loop(s, carried, start, lambda i: E.add(i, step_c), test, body_prologue)
         self.mark_local(local, targets, carried, s)
         return result
+
+    def shared_leaves(self, leaves: list[Atom]) -> list[int]:
+        """For each carried leaf, the first leaf that is the same array (itself if none): one
+        array held by two names or records is one carry, so a write through one is seen through
+        the other. Arrays found to part inside the body (`check_shared`) are carried apart."""
+        first: dict[int, int] = {}
+        return [first.setdefault(id(a), i) if isinstance(a, Var) and isinstance(a.type, Array)
+                and id(a) not in self.unshared else i for i, a in enumerate(leaves)]
+
+    def check_shared(self, leaves: list[Atom], where: list[int], params: list[Var], outs: list[Atom],
+                     changed: set) -> None:
+        """A shared carry whose names the body rebinds apart: the loop is lowered again with
+        them carried apart (see `loop`)."""
+        for i, j in enumerate(where):
+            if j != i and outs[i] is not outs[j]:
+                self.refuse_parting(params[j], None, None)
+                self.unshared.add(id(leaves[i]))
+                changed.add(("unshare", i))
+
+    def refuse_parting(self, entry: Any, a: str | None, b: str | None) -> None:
+        """Two names of one array that the loop body first writes through, then rebinds apart:
+        on the first iteration they are one array, later two; the IR cannot say which per
+        iteration, so this is refused rather than computed differently from Python."""
+        if entry is not None and id(entry) in self.written:
+            names = f" {_shown(a)} and {_shown(b)}" if a and b else ""
+            self.error(f"the loop body writes into an array held under two names{names}, then rebinds one of "
+                       f"them to another array: not supported", hint="copy it before the loop (y = x.copy()) "
+                       "if the names should be separate arrays")
 
     def bind_aliases(self, aliases: dict[str, str], views: dict | None = None,
                      records: tuple[list[str], dict[str, Any], list[str]] | None = None) -> None:
@@ -1149,13 +1197,14 @@ class Frame:
                 self.bind_aliases(aliases, views, records)
                 prologue(index)
                 ctx = LoopCtx(carried, flags=False, next_index=None, watch=watch, changed=changed)
-                ctx.aliases = aliases
+                ctx.aliases, ctx.entry = aliases, {a: self.env.get(a) for a in aliases}
                 packed = self.exec_body(s.body, ctx)
             return b, packed
 
         for attempt in range(MAX_WIDEN):
             leaves, tree = flatten(init)
-            params = _weak_like([Var(a.type, _hint_of(a)) for a in leaves], leaves)
+            where = self.shared_leaves(leaves)
+            params = _weak_like(_spread([Var(a.type, _hint_of(a)) for a in _firsts(leaves, where)], where), leaves)
             index = library.weak(Var(Scalar(DType.int64), _target_hint(s.target)))  # a Python int
             pvals = unflatten(tree, params)
             for n, v in zip(carried, pvals):
@@ -1166,6 +1215,7 @@ class Frame:
             widened = self.widen(init, packed, s, carried)
             if widened is None:
                 out_leaves = self.conform(packed, tree, leaves, b)
+                self.check_shared(leaves, where, params, out_leaves, changed)
                 break
             init = widened
         else:
@@ -1173,9 +1223,11 @@ class Frame:
         self.env = outer_env
         self.loop_changed_by = (s, changed)
         start, stop, step = (library.to_atom(x) for x in (start, stop, step))
-        outs = C.for_range(start, stop, step, *leaves, body=b.block([index, *params], out_leaves))
-        _rename(outs, params)
-        for n, v in zip(carried, unflatten(tree, list(outs))):
+        params_u = _firsts(params, where)
+        outs = C.for_range(start, stop, step, *_firsts(leaves, where),
+                           body=b.block([index, *params_u], _firsts(out_leaves, where)))
+        _rename(outs, params_u)
+        for n, v in zip(carried, unflatten(tree, _spread(list(outs), where))):
             self.env[n] = v
         self.bind_aliases(aliases, views, records)
 
@@ -1209,8 +1261,9 @@ class Frame:
 
         for attempt in range(MAX_WIDEN):
             leaves, tree = flatten(init)
-            cparams = _weak_like([Var(a.type, _hint_of(a)) for a in leaves], leaves)
-            bparams = _weak_like([Var(a.type, _hint_of(a)) for a in leaves], leaves)
+            where = self.shared_leaves(leaves)
+            cparams = _weak_like(_spread([Var(a.type, _hint_of(a)) for a in _firsts(leaves, where)], where), leaves)
+            bparams = _weak_like(_spread([Var(a.type, _hint_of(a)) for a in _firsts(leaves, where)], where), leaves)
             cvals = unflatten(tree, cparams)
             bvals = unflatten(tree, bparams)
             for n, v, w in zip(carried, cvals[0], bvals[0]):
@@ -1241,7 +1294,7 @@ class Frame:
                         prologue(index)
                     nxt = (lambda: advance(index)) if advance is not None else None
                     ctx = LoopCtx(carried, flags=True, next_index=nxt, watch=watch, changed=changed)
-                    ctx.aliases = aliases
+                    ctx.aliases, ctx.entry = aliases, {a: self.env.get(a) for a in aliases}
                     packed = self.exec_body(s.body, ctx)
                     if packed is DEAD:
                         packed = bvals
@@ -1249,23 +1302,26 @@ class Frame:
                         packed = (packed[0], packed[1], index, packed[3])
                 else:
                     ctx = LoopCtx(carried, flags=False, next_index=None, watch=watch, changed=changed)
-                    ctx.aliases = aliases
+                    ctx.aliases, ctx.entry = aliases, {a: self.env.get(a) for a in aliases}
                     packed = self.exec_body(s.body, ctx)
                     packed = bvals if packed is DEAD else (packed,)
             names = [carried, "the exit code", "the loop index", "the return value"] if flags else [carried]
             widened = self.widen(init, packed, s, names)
             if widened is None:
                 out_leaves = self.conform(packed, tree, leaves, b)
+                self.check_shared(leaves, where, bparams, out_leaves, changed)
                 break
             init = widened
         else:
             self.error("the types of the loop's variables did not settle", s)
         self.env = outer_env
         self.loop_changed_by = (s, changed)
-        leaves = [library.to_atom(a) for a in leaves]
-        outs = C.while_loop(*leaves, cond=cb.block(cparams, [ok]), body=b.block(bparams, out_leaves))
-        _rename(outs, bparams)
-        vals = unflatten(tree, list(outs))
+        leaves = [library.to_atom(a) for a in _firsts(leaves, where)]
+        bparams_u = _firsts(bparams, where)
+        outs = C.while_loop(*leaves, cond=cb.block(_firsts(cparams, where), [ok]),
+                            body=b.block(bparams_u, _firsts(out_leaves, where)))
+        _rename(outs, bparams_u)
+        vals = unflatten(tree, _spread(list(outs), where))
         for n, v in zip(carried, vals[0]):
             self.env[n] = v
         self.bind_aliases(aliases, views, records)
@@ -2171,6 +2227,21 @@ class _AttrCell:
 class _Slot:
     def __init__(self, t: Type) -> None:
         self.type = t
+
+
+def _shown(name: str) -> str:
+    return "an argument" if name.startswith(_TRACKED) else repr(name)
+
+
+def _firsts(seq: list, where: list[int]) -> list:
+    """The entries of `seq` that are no other entry's copy (see Frame.shared_leaves)."""
+    return [x for i, x in enumerate(seq) if where[i] == i]
+
+
+def _spread(firsts: list, where: list[int]) -> list:
+    """The inverse of `_firsts`: an entry for every position, copies shared."""
+    pos = {i: k for k, i in enumerate(i for i, j in enumerate(where) if i == j)}
+    return [firsts[pos[j]] for j in where]
 
 
 def _weak_like(params: list[Var], leaves: list[Atom]) -> list[Var]:

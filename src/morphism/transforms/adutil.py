@@ -32,6 +32,17 @@ def refuse_complex(f: Any, what: str) -> None:
     walk(f.body)
 
 
+def same_float(t: Any, x: Atom) -> Any:
+    """A tangent or cotangent `t` of `x` in x's float dtype: rules multiply by literals and
+    partials of float64, and a float32 value's derivative stays float32 (as in NumPy and JAX)."""
+    if isinstance(t, (Var, Lit)) and not isinstance(t.type, Tape) and t.type.dtype != x.type.dtype \
+            and t.type.dtype.is_float and x.type.dtype.is_float:
+        from ..primitives.elementwise import convert
+
+        return convert(t, dtype=x.type.dtype)
+    return t
+
+
 def dims_of(x: Atom) -> list[Atom]:
     from ..primitives.indexing import dim
 

@@ -18,7 +18,7 @@ from ..errors import MorphismError
 from ..ir.builder import Builder, building, current
 from ..ir.core import Atom, Block, Eqn, Func, FuncRef, Params, Var
 from ..primitives.registry import NOT_APPLICABLE
-from .adutil import DifferentiationError, is_float, refuse_complex, rule_of, zeros_like
+from .adutil import DifferentiationError, is_float, refuse_complex, rule_of, same_float, zeros_like
 
 Tangent = Atom | None
 
@@ -61,7 +61,7 @@ class _JVP:
         touts = rule(list(e.inputs), tin, list(e.outputs), **e.params)
         for o, t in zip(e.outputs, touts):
             if t is not None and is_float(o.type):
-                self.tan[o] = t
+                self.tan[o] = same_float(t, o)
 
     # ---- control flow ---------------------------------------------------------------------------
 

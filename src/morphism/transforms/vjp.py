@@ -31,7 +31,7 @@ from ..primitives import elementwise as E
 from ..primitives.indexing import dim
 from ..primitives.registry import EFFECT, NOT_APPLICABLE
 from ..primitives.shape import range_len
-from .adutil import DifferentiationError, add_ct, is_float, refuse_complex, rule_of, zeros_like
+from .adutil import DifferentiationError, add_ct, is_float, refuse_complex, rule_of, same_float, zeros_like
 from .dce import dce_block
 
 
@@ -49,7 +49,7 @@ def accumulate(ct: dict, v: Atom, c: Any) -> None:
     if isinstance(c, Accum):
         ct[v] = c.fn(ct.get(v))
     else:
-        ct[v] = add_ct(ct.get(v), c)
+        ct[v] = add_ct(ct.get(v), same_float(c, v))
 
 
 def _placeholder(t: Type) -> Atom:

@@ -1,0 +1,1 @@
+"""NPBench (github.com/spcl/npbench) as a benchmark suite for morphism: see README.md here."""

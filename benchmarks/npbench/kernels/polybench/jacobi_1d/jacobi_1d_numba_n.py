@@ -1,0 +1,10 @@
+import numpy as np
+import numba as nb
+
+
+@nb.jit(nopython=True, parallel=False, fastmath=True)
+def kernel(TSTEPS, A, B):
+
+    for t in range(1, TSTEPS):
+        B[1:-1] = 0.33333 * (A[:-2] + A[1:-1] + A[2:])
+        A[1:-1] = 0.33333 * (B[:-2] + B[1:-1] + B[2:])

@@ -1,0 +1,14 @@
+import numpy as np
+import numba as nb
+
+
+@nb.jit(nopython=True, parallel=False, fastmath=True)
+def kernel(alpha, beta, C, A, B):
+
+    temp2 = np.empty((C.shape[1], ), dtype=C.dtype)
+    C *= beta
+    for i in range(C.shape[0]):
+        for j in range(C.shape[1]):
+            C[:i, j] += alpha * B[i, j] * A[i, :i]
+            temp2[j] = B[:i, j] @ A[i, :i]
+        C[i, :] += alpha * B[i, :] * A[i, i] + alpha * temp2
