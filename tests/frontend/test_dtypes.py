@@ -171,3 +171,55 @@ def test_complex_loop_with_inverse():
     rng = np.random.default_rng(2)
     check(contour_like, rng.random((3, 3)) + 3 * np.eye(3) + 1j * rng.random((3, 3)),
           rng.random(4) + 1j * rng.random(4), rtol=1e-10)
+
+
+# ---- a sweep of common NumPy calls: the result's dtype must be NumPy's, for float32, int32
+# and complex64 inputs (the interpreter runs them all; the native backend runs the same IR)
+
+SWEEP = {
+    "sum": lambda x, y: np.sum(x, axis=0), "mean": lambda x, y: x.mean(), "var": lambda x, y: np.var(x, axis=1),
+    "std": lambda x, y: x.std(), "average": lambda x, y: np.average(x, axis=0), "cumsum": lambda x, y: np.cumsum(x),
+    "prod": lambda x, y: np.prod(x, axis=1), "max": lambda x, y: x.max(axis=0), "argmax": lambda x, y: np.argmax(x),
+    "exp": lambda x, y: np.exp(x), "tanh": lambda x, y: np.tanh(x), "dot": lambda x, y: np.dot(x, y.T),
+    "einsum": lambda x, y: np.einsum("ij,kj->ik", x, y), "where": lambda x, y: np.where(x > 0.5, x, 0.0),
+    "clip": lambda x, y: np.clip(x, 0.2, 0.8), "pow2": lambda x, y: x ** 2, "powh": lambda x, y: x ** 0.5,
+    "sqrt": lambda x, y: np.sqrt(x), "maximum": lambda x, y: np.maximum(x, y), "concat": lambda x, y: np.concatenate([x, y]),
+    "stack": lambda x, y: np.stack([x, y]), "outer": lambda x, y: np.outer(x[0], y[0]), "cov": lambda x, y: np.cov(x),
+    "diff": lambda x, y: np.diff(x, axis=1), "norm": lambda x, y: np.linalg.norm(x),
+    "norm1": lambda x, y: np.linalg.norm(x, axis=1), "trace": lambda x, y: np.trace(x @ y.T), "tril": lambda x, y: np.tril(x),
+    "hypot": lambda x, y: np.hypot(x, y), "arctan2": lambda x, y: np.arctan2(x, y), "round": lambda x, y: np.round(x, 2),
+    "floor": lambda x, y: np.floor(x), "sign": lambda x, y: np.sign(x - 0.5),
+    "linspace": lambda x, y: np.linspace(0, 1, 5, dtype=x.dtype), "zeros_like": lambda x, y: np.zeros_like(x) + x,
+    "ones": lambda x, y: np.ones(3, x.dtype) * x[0, 0], "median": lambda x, y: np.median(x), "sort": lambda x, y: np.sort(x),
+    "softmax": lambda x, y: np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True), "matvec": lambda x, y: x @ y[0],
+    "abs": lambda x, y: np.abs(x - 1), "neg": lambda x, y: -x, "divint": lambda x, y: x / 3,
+    "floordiv": lambda x, y: x // 0.3, "mod": lambda x, y: x % 0.3, "any": lambda x, y: np.any(x > 0.5),
+    "scalar_mix": lambda x, y: x[0, 0] * 2.0 + 1, "astype": lambda x, y: x.astype(np.float64) + x,
+    "transpose": lambda x, y: x.T @ y, "reshape": lambda x, y: x.reshape(-1) * 2, "ptp": lambda x, y: np.ptp(x),
+}
+
+
+# NumPy orders complex numbers lexicographically; morphism refuses to order them (a clear error)
+ORDERING = {"max", "argmax", "where", "clip", "maximum", "median", "sort", "any", "floordiv", "mod", "ptp"}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.complex64], ids=lambda d: d.__name__)
+@pytest.mark.parametrize("name", list(SWEEP))
+def test_numpy_calls_keep_numpy_dtypes(name, dtype):
+    rng = np.random.default_rng(0)
+    x, y = rng.random((3, 4)).astype(dtype), rng.random((3, 4)).astype(dtype)
+    f = SWEEP[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        try:
+            want = f(x, y)
+        except Exception:
+            pytest.skip("NumPy itself refuses these operands")
+        if dtype is np.complex64 and name in ORDERING:
+            with pytest.raises(mo.MorphismError, match="complex numbers are not ordered here"):
+                mo.jit(f, backend="interpreter")(x, y)
+            return
+        got = mo.jit(f, backend="interpreter")(x, y)
+    assert np.asarray(got).dtype == np.asarray(want).dtype
+    np.testing.assert_allclose(np.asarray(got, dtype=complex), np.asarray(want, dtype=complex), rtol=1e-4, atol=1e-5)

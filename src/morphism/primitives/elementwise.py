@@ -16,6 +16,7 @@ from .registry import (
     TypeRuleError,
     elementwise_rule,
     float_type,
+    ordered,
     primitive,
     same_type,
 )
@@ -57,16 +58,18 @@ neg = primitive("neg", _unary_keep, impl=np.negative, traits=EW | {LINEAR})
 abs = primitive("abs", _abs_rule, impl=np.abs, traits=EW)
 sign = primitive("sign", _unary_keep, impl=np.sign, traits=EW)
 square = primitive("square", _unary_keep, impl=np.square, traits=EW)
-maximum = primitive("maximum", elementwise_rule("promote_keep_bool"), impl=np.maximum, traits=EW | {COMMUTATIVE})
-minimum = primitive("minimum", elementwise_rule("promote_keep_bool"), impl=np.minimum, traits=EW | {COMMUTATIVE})
+maximum = primitive("maximum", ordered(elementwise_rule("promote_keep_bool"), "maximum"), impl=np.maximum,
+                    traits=EW | {COMMUTATIVE})
+minimum = primitive("minimum", ordered(elementwise_rule("promote_keep_bool"), "minimum"), impl=np.minimum,
+                    traits=EW | {COMMUTATIVE})
 
 # Comparisons and logic.
 eq = primitive("eq", elementwise_rule("bool"), impl=np.equal, traits=EW | {COMMUTATIVE})
 ne = primitive("ne", elementwise_rule("bool"), impl=np.not_equal, traits=EW | {COMMUTATIVE})
-lt = primitive("lt", elementwise_rule("bool"), impl=np.less, traits=EW)
-le = primitive("le", elementwise_rule("bool"), impl=np.less_equal, traits=EW)
-gt = primitive("gt", elementwise_rule("bool"), impl=np.greater, traits=EW)
-ge = primitive("ge", elementwise_rule("bool"), impl=np.greater_equal, traits=EW)
+lt = primitive("lt", ordered(elementwise_rule("bool"), "<"), impl=np.less, traits=EW)
+le = primitive("le", ordered(elementwise_rule("bool"), "<="), impl=np.less_equal, traits=EW)
+gt = primitive("gt", ordered(elementwise_rule("bool"), ">"), impl=np.greater, traits=EW)
+ge = primitive("ge", ordered(elementwise_rule("bool"), ">="), impl=np.greater_equal, traits=EW)
 logical_and = primitive("logical_and", elementwise_rule("logical"), impl=np.logical_and, traits=EW | {COMMUTATIVE})
 logical_or = primitive("logical_or", elementwise_rule("logical"), impl=np.logical_or, traits=EW | {COMMUTATIVE})
 logical_xor = primitive("logical_xor", elementwise_rule("logical"), impl=np.logical_xor, traits=EW | {COMMUTATIVE})
@@ -102,8 +105,15 @@ _UNARY = {
     "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "rint": np.rint,
     "deg2rad": np.deg2rad, "rad2deg": np.rad2deg,
 }
+def _int_keep(ts, **_):
+    """floor, ceil, trunc: integers stay integers (NumPy 2), other values as other math."""
+    (t,) = ts
+    return [t] if t.dtype.is_int else float_type(ts)
+
+
 for _name, _fn in _UNARY.items():
-    globals()[_name] = primitive(_name, float_type, impl=_fn, traits=EW)
+    globals()[_name] = primitive(_name, _int_keep if _name in ("floor", "ceil", "trunc") else float_type,
+                                 impl=_fn, traits=EW)
 
 arctan2 = primitive("arctan2", elementwise_rule("float"), impl=np.arctan2, traits=EW)
 hypot = primitive("hypot", elementwise_rule("float"), impl=np.hypot, traits=EW | {COMMUTATIVE})
@@ -453,9 +463,12 @@ def _nb_select(g, e, ins):
 def _nb_convert(g, e, ins, dtype, **_):
     from ..backends.numba_backend import np_dtype
 
+    x = ins[0]
+    if e.inputs[0].type.dtype.is_complex and not dtype.is_complex:
+        x = f"np.real({x})"  # NumPy drops the imaginary part (with a ComplexWarning); Numba refuses
     if isinstance(e.inputs[0].type, _Scalar):
-        return f"{np_dtype(dtype)}({ins[0]})"
-    return f"{ins[0]}.astype({np_dtype(dtype)})"
+        return f"{np_dtype(dtype)}({x})"
+    return f"{x}.astype({np_dtype(dtype)})"
 
 
 def _nb_invert(g, e, ins):

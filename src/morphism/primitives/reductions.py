@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..ir.core import DType, Type, make_type
-from .registry import TypeRuleError, primitive, reduction_type, require_array
+from .registry import TypeRuleError, ordered, primitive, reduction_type, require_array
 
 
 def _check_axes(axis: Any, ndim: int) -> None:
@@ -55,6 +55,8 @@ reduce_sum = _reduction("reduce_sum", "sum", np.sum)
 reduce_prod = _reduction("reduce_prod", "sum", np.prod)
 reduce_max = _reduction("reduce_max", "same", np.max)
 reduce_min = _reduction("reduce_min", "same", np.min)
+reduce_max.type_rule = ordered(reduce_max.type_rule, "max")
+reduce_min.type_rule = ordered(reduce_min.type_rule, "min")
 reduce_any = _reduction("reduce_any", "bool", np.any)
 reduce_all = _reduction("reduce_all", "bool", np.all)
 
@@ -70,9 +72,9 @@ def _arg_rule(ts: list[Type], axis: int | None, keepdims: bool, **_: Any) -> lis
     return [make_type(DType.int64, t.ndim if keepdims else max(t.ndim - 1, 0))]
 
 
-argmax = primitive("argmax", _arg_rule,
+argmax = primitive("argmax", ordered(_arg_rule, "argmax"),
                    impl=lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims))
-argmin = primitive("argmin", _arg_rule,
+argmin = primitive("argmin", ordered(_arg_rule, "argmin"),
                    impl=lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims))
 
 
@@ -83,7 +85,9 @@ def _scan_rule(ts: list[Type], axis: int, **_: Any) -> list[Type]:
     (t,) = ts
     t = require_array(t, "a cumulative sum or product")
     _check_axis(axis, t.ndim)
-    return [t.with_dtype(DType.int64 if t.dtype == DType.bool else t.dtype)]
+    # NumPy accumulates small integers in the platform's integer (unsigned ones in uint64)
+    dt = DType.int64 if t.dtype == DType.bool or t.dtype.kind == "i" else DType.uint64 if t.dtype.kind == "u" else t.dtype
+    return [t.with_dtype(dt)]
 
 
 cumsum = primitive("cumsum", _scan_rule, impl=lambda x, axis: np.cumsum(x, axis=axis))
@@ -109,8 +113,8 @@ def _argsort_rule(ts: list[Type], axis: int, kind: str | None, **_: Any) -> list
 
 # Sorted values do not depend on the algorithm; the order of tied indices does, so argsort
 # keeps NumPy's `kind`.
-sort = primitive("sort", _sort_rule, impl=lambda x, axis: np.sort(x, axis=axis))
-argsort = primitive("argsort", _argsort_rule,
+sort = primitive("sort", ordered(_sort_rule, "sort"), impl=lambda x, axis: np.sort(x, axis=axis))
+argsort = primitive("argsort", ordered(_argsort_rule, "argsort"),
                     impl=lambda x, axis, kind: np.argsort(x, axis=axis, kind=kind))
 
 

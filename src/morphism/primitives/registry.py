@@ -145,6 +145,20 @@ def elementwise_rule(result: str, nargs: int = 2) -> Callable[..., list[Type]]:
     return rule
 
 
+def ordered(rule: Callable[..., list[Type]], what: str) -> Callable[..., list[Type]]:
+    """`rule` for a primitive that orders its operands: complex operands are refused (NumPy
+    orders them lexicographically; morphism does not yet), rather than compared differently."""
+
+    def checked(types: list[Type], **params: Any) -> list[Type]:
+        for t in types:
+            if isinstance(t, (Scalar, Array)) and t.dtype.is_complex:
+                _fail(f"{what} orders values, and complex numbers are not ordered here (NumPy orders them "
+                      f"lexicographically; morphism does not support that yet)")
+        return rule(types, **params)
+
+    return checked
+
+
 def reduction_type(dtype_rule: str = "same") -> Callable[..., list[Type]]:
     """Reductions over `axis` (None: all axes) with `keepdims`."""
 

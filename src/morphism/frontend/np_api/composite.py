@@ -49,7 +49,7 @@ def _outer(ufunc, a, b, **kwargs):
 
 @implements_source(np.cov)
 def _cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *, dtype=None):
-    X = np.atleast_2d(m)
+    X = np.atleast_2d(m) + np.float64(0.0)  # NumPy computes in float64 (complex128) at least
     if not rowvar:
         X = X.T
     if y is not None:

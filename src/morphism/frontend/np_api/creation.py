@@ -19,7 +19,6 @@ from ...primitives import shape as S
 from ..library import cast, error, static, static_dtype, to_atom, to_float, type_error
 from .shape import ALL, api, dims_of, index, int_scalar, iota, shape_of
 
-_ONE = {DType.float64: 1.0, DType.int64: 1, DType.bool: True}
 
 
 def _check_order(order: Any) -> None:
@@ -45,7 +44,7 @@ def _np_zeros(shape, dtype=None, order="C", *, device=None, like=None):
 def _np_ones(shape, dtype=None, order="C", *, device=None, like=None):
     _check_order(order)
     dt = static_dtype(dtype) or DType.float64
-    return C.full(lit(_ONE[dt], dt), *dims_of(shape, "np.ones"), dtype=dt)
+    return C.full(lit(1, dt), *dims_of(shape, "np.ones"), dtype=dt)
 
 
 @api(np.full)
@@ -70,7 +69,7 @@ def _np_zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=N
 @api(np.ones_like)
 def _np_ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
     dims, dt = _like_dims("ones_like", a, shape, dtype, order)
-    return C.full(lit(_ONE[dt], dt), *dims, dtype=dt)
+    return C.full(lit(1, dt), *dims, dtype=dt)
 
 
 @api(np.full_like)

@@ -90,10 +90,10 @@ def _clip(x, a_min=None, a_max=None, **kw):
 def _round(x, decimals=0):
     d = static(decimals, "decimals")
     a = to_atom(x)
-    if d == 0:
-        return E.rint(a) if a.type.dtype.is_inexact else a
+    if d == 0 or not a.type.dtype.is_inexact:
+        return E.rint(a) if a.type.dtype.is_inexact else a  # integers round to themselves
     scale = 10.0 ** d
-    return E.div(E.rint(E.mul(a, scale)), scale)
+    return E.div(*nep50(E.rint(E.mul(*nep50(a, lit(scale)))), lit(scale)))
 
 
 @implements(np.sinc)

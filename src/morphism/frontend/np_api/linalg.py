@@ -515,6 +515,13 @@ def _norm(x, ord=None, axis=None, keepdims=False):
     x = to_float(to_atom(x))
     nd = x.type.ndim
     o = _norm_ord(ord)
+    if x.type.dtype.is_complex:
+        # norms of magnitudes, except those that need the singular values of a complex matrix
+        matrix = (axis is None and nd == 2 and o is not None) or (isinstance(static(axis, "axis"), tuple)
+                                                                 and len(static(axis, "axis")) == 2)
+        if matrix and o in (2, -2, "nuc"):
+            type_error(f"np.linalg.norm(ord={o!r}) of a complex matrix is not supported yet")
+        x = E.abs(x)
     keep = bool(static(keepdims, "keepdims"))
     ax = static(axis, "axis")
     if ax is None:

@@ -231,12 +231,13 @@ def _var(a, axis, dtype, out, ddof, keepdims, name: str) -> Atom:
     ddof = to_atom(ddof, "ddof")
     if not isinstance(ddof.type, Scalar):
         type_error(f"{name}: ddof must be a scalar, found {ddof.type}")
-    n = _count(x, ax)
-    d = E.sub(x, E.div(R.reduce_sum(x, axis=ax, keepdims=True), n))
-    ss = R.reduce_sum(E.mul(d, d), axis=ax, keepdims=_flag(keepdims, "keepdims"))
+    n = weak(_count(x, ax))  # a Python int in NumPy: float32 data stays float32
+    d = E.sub(x, E.div(*nep50(R.reduce_sum(x, axis=ax, keepdims=True), n)))
+    sq = E.real(E.mul(d, E.conj(d))) if d.type.dtype.is_complex else E.mul(d, d)  # |d|**2: real
+    ss = R.reduce_sum(sq, axis=ax, keepdims=_flag(keepdims, "keepdims"))
     if isinstance(ddof, Lit) and ddof.value == 0:
-        return E.div(ss, n)
-    return E.div(ss, E.maximum(E.sub(n, ddof), lit(0)))
+        return E.div(*nep50(ss, n))
+    return E.div(*nep50(ss, weak(E.maximum(E.sub(n, ddof), lit(0)))))
 
 
 @implements(np.var)
@@ -288,7 +289,7 @@ def _median(a, axis, out, overwrite_input, keepdims):
 
     lo, hi = take(lo_i), take(hi_i)
     # NumPy takes the mean of the middle one or two elements.
-    m = E.select(E.eq(E.mod(n, lit(2)), lit(1)), lo, E.div(E.add(lo, hi), lit(2.0)))
+    m = E.select(E.eq(E.mod(n, lit(2)), lit(1)), lo, E.div(*nep50(E.add(lo, hi), lit(2.0))))
     if _float_only(x):
         # A NaN sorts last; NumPy's median is NaN whenever the slice holds one.
         m = E.select(E.isnan(take(lit(-1))), lit(np.nan), m)
@@ -306,7 +307,7 @@ def _average(a, axis, weights, returned, keepdims):
     x = to_atom(a)
     ax, kd = _axes(x, axis), _flag(keepdims, "keepdims")
     if weights is None:
-        avg = E.div(R.reduce_sum(to_float(x), axis=ax, keepdims=kd), _count(x, ax))
+        avg = E.div(*nep50(R.reduce_sum(to_float(x), axis=ax, keepdims=kd), weak(_count(x, ax))))
         scl = E.div(to_float(I.size(x)), to_float(I.size(avg)))
     else:
         w = to_float(_average_weights(x, to_atom(weights, "weights"), ax))
