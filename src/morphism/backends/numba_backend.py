@@ -131,6 +131,15 @@ class _Liveness:
                 out.add(r)
         return out
 
+    def _dead_sources(self, x: Var, live: set[Var]) -> bool:
+        """A `cond` result whose every possible buffer (the branches' results, through nested
+        conds) is owned and dead here may be written in place: `if c: a[i] = v` followed by
+        `a[j] = w` (each write after an `if` copied the whole array)."""
+        if x not in self.cond_of:
+            return False
+        srcs = self.sources(x)
+        return bool(srcs) and all(s in self.owned and s not in live and s not in self.base for s in srcs)
+
     def _mark(self, live: set[Var], atoms) -> None:
         for a in atoms:
             if isinstance(a, Var):
@@ -144,7 +153,8 @@ class _Liveness:
             if name in ("setitem", "scatter_add", "sum_to_shape"):
                 # (sum_to_shape with nothing to sum may then return its dead input itself)
                 x = e.inputs[0]
-                if isinstance(x, Var) and x in self.owned and x not in live and x not in self.base:
+                if isinstance(x, Var) and x not in live and x not in self.base and (
+                        x in self.owned or self._dead_sources(x, live)):
                     self.inplace.add(id(e))
                     self.owned.add(e.outputs[0])
             elif name == "cond":
@@ -183,8 +193,9 @@ class _Liveness:
             # loop, not read by the body, and not the initial value of another carry too (CSE
             # merges `a = np.zeros(n); b = np.zeros(n)`); otherwise the generated code copies
             # the initial value once.
-            if not (isinstance(init, Var) and init in self.owned and init not in live_after and init not in self.base
-                    and init not in taken and init not in body_live):
+            if not (isinstance(init, Var) and init not in live_after and init not in self.base
+                    and init not in taken and init not in body_live
+                    and (init in self.owned or self._dead_sources(init, live_after | body_live))):
                 self.copy_init.add((id(e), k))
             if isinstance(init, Var):
                 taken.add(init)

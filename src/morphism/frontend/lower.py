@@ -131,6 +131,8 @@ class Compilation:
         self.recursive: dict[tuple[Any, Any], FuncRef] = {}
         # the function's writes into its arguments: (parameter value, final value, where)
         self.writes: list[tuple[Atom, Atom, Loc | None]] = []
+        # a branch's result that is, on one path only, an array another name holds: (that, where)
+        self.maybe_alias: dict[Var, tuple[Atom, Loc]] = {}
 
     def note_captured(self, namespace: Any, name: str, obj: Any) -> None:
         self.captured.append((namespace, name, obj))
@@ -569,6 +571,13 @@ class Frame:
             base, recompute, writeback = view
             self.write(base, writeback(base, new))
             return
+        if isinstance(old, Var) and old in self.comp.maybe_alias:
+            other, where = self.comp.maybe_alias[old]
+            if any(_replace_in(v, other, None) is not v for v in self.env.values()):
+                self.error(f"this writes into an array that is, on one path of the branch at line {where.line}, an "
+                           f"array another name still holds, and another array on the other path: which one "
+                           f"is written cannot be followed here", cls=UnsupportedSyntaxError,
+                           hint="make the branch give a copy on both paths (d = b.copy()), or write through b")
         if isinstance(old, Lit) and old.name:
             self.error(f"the compiled function writes into the array {old.name!r} it captured (a global or a "
                        f"closure variable): not supported", cls=MorphismTypeError,
@@ -804,6 +813,10 @@ class Frame:
         la: list[Atom] = []
         lb: list[Atom] = []
         self._join_memo: dict[tuple[int, int], list] = {}
+        held: list[Atom] = []
+        for v in self.env.values():
+            held.extend(x for x in flatten(v)[0] if isinstance(x.type, Array))
+        self._join_held = {id(x): x for x in held}  # arrays that names hold after the join too
         make = self._join(a, b, ba, bb, la, lb, node, what)
         return make, la, lb
 
@@ -851,8 +864,16 @@ class Frame:
             with building(bb):
                 lb.append(library.cast(b, t.dtype))
 
+            # One path yields an array that another name still holds, the other path another array:
+            # the result is that array on one path only, and a write into it must be refused.
+            held_a, held_b = self._join_held.get(id(a)), self._join_held.get(id(b))
+            maybe = held_a if held_b is None else held_b if held_a is None else None
+            loc = self.loc(node)
+
             def first(it, cell=cell):
                 cell[0] = next(it)
+                if maybe is not None and isinstance(cell[0], Var):
+                    self.comp.maybe_alias[cell[0]] = (maybe, loc)
                 return cell[0]
 
             return first
