@@ -246,15 +246,10 @@ def _with_writes(result: Any, writes: list, params: list[Var], spec: "Specializa
     return Writes(result, tuple(finals), tuple(info)) if finals else result
 
 
-def written_params(func: Func) -> dict[int, int]:
-    """{result index: argument leaf index} for the written arguments among `func`'s results."""
-    try:
-        out = pytree.unflatten(func.out_tree, list(range(len(func.results))))
-    except Exception:
-        return {}
-    if not isinstance(out, Writes):
-        return {}
-    return {r: k for r, (k, _, _) in zip(out.finals, out.info)}
+def written_params(func: Func) -> frozenset[int]:
+    """The indices of the argument leaves that `func` writes into."""
+    w = _writes_node(func.out_tree) if func.out_tree is not None else None
+    return frozenset(k for k, _, _ in w.info) if w is not None else frozenset()
 
 
 def refuse_writes(F: Func, fn: Callable, what: str) -> None:
@@ -622,7 +617,7 @@ def _make_runner(func: Func, backend: str) -> Callable[[list[Any]], list[Any]]:
         from .backends.numba_backend import Unsupported, compile_func
 
         try:
-            return compile_func(func, frozenset(written_params(func).values()))
+            return compile_func(func, written_params(func))
         except Unsupported as e:
             import warnings
 
@@ -981,7 +976,7 @@ class _VJPOf(Transformed):
         n_written = len(w.finals) if (w := _writes_node(F.out_tree)) is not None else 0
         n_out = len(F.results) - n_written  # the written arguments' values come last
         seeds = [k < n_out for k, r in enumerate(F.results) if is_float(r.type)]
-        V = vjp_func(F, mask, seeds=seeds) if n_written else vjp_func(F, mask)
+        V = vjp_func(F, mask, seeds=seeds)
         params = [Var(p.type, p.hint) for p in F.params]
         cparams = [Var(r.type, "ct") for r in F.results[:n_out] if is_float(r.type)]
         b = Builder(F.loc)

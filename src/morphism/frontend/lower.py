@@ -573,7 +573,7 @@ class Frame:
             return
         if isinstance(old, Var) and old in self.comp.maybe_alias:
             other, where = self.comp.maybe_alias[old]
-            if any(_replace_in(v, other, None) is not v for v in self.env.values()):
+            if any(_holds(v, other) for v in self.env.values()):
                 self.error(f"this writes into an array that is, on one path of the branch at line {where.line}, an "
                            f"array another name still holds, and another array on the other path: which one "
                            f"is written cannot be followed here", cls=UnsupportedSyntaxError,
@@ -593,7 +593,7 @@ class Frame:
                 self.env[k] = w
                 if k.startswith(_TRACKED) and k not in self.write_locs:
                     self.write_locs[k] = current().loc
-        if self.outer is not None and any(_replace_in(v, old, new) is not v for v in self.outer.env.values()):
+        if self.outer is not None and any(_holds(v, old) for v in self.outer.env.values()):
             # a function defined in the compiled function writes into an array of the frame
             # that defined it: that frame's current path sees the write when it is the caller
             if self.caller is not self.outer:
@@ -1045,7 +1045,7 @@ class Frame:
         for k, w in self.env.items():
             if k not in settled and not is_atom(w) and (isinstance(w, (tuple, list, dict)) or
                                                          dataclasses.is_dataclass(w) and not isinstance(w, type)):
-                if any(_replace_in(w, self.env[n], _Slot(None)) is not w for n in carried if n in self.env):
+                if any(_holds(w, self.env[n]) for n in carried if n in self.env):
                     self.loop_records.append(k)
         settled |= set(self.loop_records)
         self.loop_watch = {k: v for k, v in self.env.items() if k not in settled and not isinstance(v, Undef)}
@@ -2271,6 +2271,11 @@ def _weak_like(params: list[Var], leaves: list[Atom]) -> list[Var]:
         if library.is_weak(a):
             library.weak(p)
     return params
+
+
+def _holds(v: Any, x: Any) -> bool:
+    """Whether `v` is `x` or a record holding it."""
+    return _replace_in(v, x, _Slot(None)) is not v
 
 
 def _replace_in(v: Any, old: Any, new: Any) -> Any:

@@ -119,9 +119,6 @@ def _scalar_type(dtype: DType):
     return h
 
 
-implements(np.float64)(_scalar_type(DType.float64))
-implements(np.int64)(_scalar_type(DType.int64))
-implements(np.bool_)(_scalar_type(DType.bool))
 
 
 # scipy.special, resolved once the program has imported it.
@@ -159,8 +156,8 @@ def _complex(real=0.0, imag=0.0):
 
 
 def _scalar_types() -> None:
-    for t in (np.float32, np.int8, np.int16, np.int32, np.uint8, np.uint16, np.uint32, np.uint64,
-              np.complex64, np.complex128):
+    for t in (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+              np.float32, np.float64, np.complex64, np.complex128):
         implements(t)(_scalar_type(DType(np.dtype(t).name)))
 
 
